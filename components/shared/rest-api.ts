@@ -1,0 +1,315 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { assumeRolePolicy, policyDocument } from "./iam";
+import { physicalName, PlatformOptions, tracingEnabled } from "./platform";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+
+/** JSON Schema (draft 4, what API Gateway models accept) for a request body. */
+export type JsonSchema = Record<string, unknown>;
+
+interface RouteBase {
+    method: HttpMethod;
+    /** Resource path without leading slash, e.g. `order/{orderId}`. */
+    path: string;
+    /** When set, API Gateway rejects bodies that do not match it with 400 before anything runs. */
+    requestSchema?: JsonSchema;
+}
+
+/** A route proxied to a Lambda function (AWS_PROXY). */
+export interface LambdaRoute extends RouteBase {
+    kind: "lambda";
+    function: { name: pulumi.Input<string>; invokeArn: pulumi.Input<string> };
+}
+
+/** A route whose JSON body API Gateway sends straight to an SQS queue; answers 202 with the message id. */
+export interface SqsRoute extends RouteBase {
+    kind: "sqs";
+    queue: { arn: pulumi.Input<string> };
+    /** Key of the queue's SSE-KMS key, when it has one. */
+    kmsKeyArn?: pulumi.Input<string>;
+}
+
+export type Route = LambdaRoute | SqsRoute;
+
+export interface RestApiArgs {
+    platform: PlatformOptions;
+    /** Base name; the API is `<namePrefix>-<apiName>`. */
+    apiName: string;
+    description?: string;
+    routes: Route[];
+    /** Default: `v1`. */
+    stageName?: string;
+    /** `Access-Control-Allow-Origin` for browsers. Default: `*`. */
+    corsAllowOrigin?: string;
+    /**
+     * LocalStack-style endpoint (e.g. `http://localhost:4566`). When set, `url` is the path-style
+     * `<endpoint>/restapis/<id>/<stage>/_user_request_` form that needs no DNS; otherwise the stage's invoke URL.
+     */
+    localEndpoint?: string;
+    /** Default: 50 requests/s steady, 100 burst. */
+    throttling?: { rateLimit: number; burstLimit: number };
+}
+
+/** Path-parameter segments become `*` in execute-api ARNs (as CDK does), so permissions match every id. */
+function arnPath(path: string): string {
+    return path.replace(/\{[^}]+\}/g, "*");
+}
+
+const JSON_CONTENT = "application/json";
+
+/**
+ * An API Gateway REST (v1) API, the flavour LocalStack serves for free: Lambda proxy and direct SQS
+ * routes, body validation against JSON Schema models with error bodies that name the problem, CORS,
+ * a deployment that follows every route change, a stage with throttling and (outside local) X-Ray.
+ */
+export class RestApi extends pulumi.ComponentResource {
+    public readonly api: aws.apigateway.RestApi;
+    public readonly stage: aws.apigateway.Stage;
+    /** Base URL; append a route path, e.g. `${url}/order`. */
+    public readonly url: pulumi.Output<string>;
+    public readonly id: pulumi.Output<string>;
+
+    constructor(name: string, args: RestApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("serverless-pipelines:shared:RestApi", name, {}, opts);
+        const stageName = args.stageName ?? "v1";
+        const allowOrigin = args.corsAllowOrigin ?? "*";
+        const child = { parent: this };
+
+        this.api = new aws.apigateway.RestApi(name, {
+            name: physicalName(args.platform, args.apiName),
+            description: args.description,
+            endpointConfiguration: { types: "REGIONAL" },
+        }, child);
+        this.id = this.api.id;
+
+        const validator = new aws.apigateway.RequestValidator(`${name}-validator`, {
+            restApi: this.api.id,
+            name: "body-and-parameters",
+            validateRequestBody: true,
+            validateRequestParameters: true,
+        }, child);
+
+        const corsHeaders = {
+            "gatewayresponse.header.Access-Control-Allow-Origin": `'${allowOrigin}'`,
+            "gatewayresponse.header.Access-Control-Allow-Headers": "'Content-Type'",
+        };
+        // API Gateway's own errors as JSON that names the problem (the validator's message included).
+        const gatewayResponses = [
+            { type: "BAD_REQUEST_BODY", template: `{"message":$context.error.messageString,"problems":"$util.escapeJavaScript($context.error.validationErrorString)"}` },
+            { type: "BAD_REQUEST_PARAMETERS", template: `{"message":$context.error.messageString,"problems":"$util.escapeJavaScript($context.error.validationErrorString)"}` },
+            { type: "DEFAULT_4XX", template: `{"message":$context.error.messageString}` },
+            { type: "DEFAULT_5XX", template: `{"message":$context.error.messageString}` },
+        ].map(response => new aws.apigateway.Response(`${name}-${response.type.toLowerCase().replace(/_/g, "-")}`, {
+            restApiId: this.api.id,
+            responseType: response.type,
+            responseTemplates: { [JSON_CONTENT]: response.template },
+            responseParameters: corsHeaders,
+        }, child));
+
+        const resources = new Map<string, aws.apigateway.Resource>();
+        const resourceFor = (path: string): pulumi.Input<string> => {
+            if (path === "") {
+                return this.api.rootResourceId;
+            }
+            const existing = resources.get(path);
+            if (existing) {
+                return existing.id;
+            }
+            const slash = path.lastIndexOf("/");
+            const parentPath = slash < 0 ? "" : path.slice(0, slash);
+            const resource = new aws.apigateway.Resource(`${name}-${slug(path)}`, {
+                restApi: this.api.id,
+                parentId: resourceFor(parentPath),
+                pathPart: path.slice(slash + 1),
+            }, child);
+            resources.set(path, resource);
+            return resource.id;
+        };
+
+        const deploymentInputs: pulumi.Resource[] = [...gatewayResponses];
+        for (const route of args.routes) {
+            deploymentInputs.push(...this.addRoute(name, route, resourceFor(route.path), validator, allowOrigin));
+        }
+        for (const path of new Set(args.routes.map(route => route.path))) {
+            deploymentInputs.push(...this.addCorsPreflight(name, path, resourceFor(path), allowOrigin, args.routes));
+        }
+
+        const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
+            restApi: this.api.id,
+            description: "Managed by Pulumi",
+            // A new deployment whenever a route changes; API Gateway serves nothing new without one.
+            triggers: { routes: hash(JSON.stringify(args.routes.map(describeRoute))) },
+        }, { parent: this, dependsOn: deploymentInputs });
+
+        this.stage = new aws.apigateway.Stage(`${name}-stage`, {
+            restApi: this.api.id,
+            deployment: deployment.id,
+            stageName,
+            xrayTracingEnabled: tracingEnabled(args.platform),
+        }, child);
+
+        const throttling = args.throttling ?? { rateLimit: 50, burstLimit: 100 };
+        new aws.apigateway.MethodSettings(`${name}-throttling`, {
+            restApi: this.api.id,
+            stageName: this.stage.stageName,
+            methodPath: "*/*",
+            settings: { throttlingRateLimit: throttling.rateLimit, throttlingBurstLimit: throttling.burstLimit, metricsEnabled: true },
+        }, child);
+
+        this.url = args.localEndpoint
+            ? pulumi.interpolate`${args.localEndpoint}/restapis/${this.api.id}/${stageName}/_user_request_`
+            : this.stage.invokeUrl;
+        this.registerOutputs({ url: this.url });
+    }
+
+    private addRoute(name: string, route: Route, resourceId: pulumi.Input<string>, validator: aws.apigateway.RequestValidator,
+        allowOrigin: string): pulumi.Resource[] {
+        const id = `${name}-${route.method.toLowerCase()}-${slug(route.path)}`;
+        const child = { parent: this };
+        const model = route.requestSchema
+            ? new aws.apigateway.Model(`${id}-model`, {
+                restApi: this.api.id,
+                name: `${route.method}${route.path.replace(/[^A-Za-z0-9]/g, "")}Body`,
+                contentType: JSON_CONTENT,
+                schema: JSON.stringify(route.requestSchema),
+            }, child)
+            : undefined;
+        const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map(match => match[1]);
+        const method = new aws.apigateway.Method(id, {
+            restApi: this.api.id,
+            resourceId,
+            httpMethod: route.method,
+            // Public demo endpoints; put an authorizer or API key in front before exposing real data.
+            authorization: "NONE",
+            requestValidatorId: model || pathParameters.length ? validator.id : undefined,
+            requestModels: model ? { [JSON_CONTENT]: model.name } : undefined,
+            requestParameters: pathParameters.length
+                ? Object.fromEntries(pathParameters.map(parameter => [`method.request.path.${parameter}`, true]))
+                : undefined,
+        }, child);
+
+        if (route.kind === "lambda") {
+            const integration = new aws.apigateway.Integration(id, {
+                restApi: this.api.id,
+                resourceId,
+                httpMethod: method.httpMethod,
+                type: "AWS_PROXY",
+                integrationHttpMethod: "POST",
+                uri: route.function.invokeArn,
+            }, child);
+            new aws.lambda.Permission(`${id}-invoke`, {
+                action: "lambda:InvokeFunction",
+                function: route.function.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${route.method}/${arnPath(route.path)}`,
+            }, child);
+            return [method, integration];
+        }
+
+        const role = new aws.iam.Role(`${id}-role`, {
+            assumeRolePolicy: assumeRolePolicy("apigateway.amazonaws.com"),
+            description: `Lets API Gateway send ${route.method} /${route.path} bodies to SQS`,
+        }, child);
+        const rolePolicy = new aws.iam.RolePolicy(`${id}-policy`, {
+            role: role.id,
+            policy: policyDocument([
+                { sid: "SendToQueue", actions: ["sqs:SendMessage"], resources: [route.queue.arn] },
+                ...(route.kmsKeyArn ? [{ sid: "EncryptMessages", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [route.kmsKeyArn] }] : []),
+            ]),
+        }, child);
+        const integration = new aws.apigateway.Integration(id, {
+            restApi: this.api.id,
+            resourceId,
+            httpMethod: method.httpMethod,
+            type: "AWS",
+            integrationHttpMethod: "POST",
+            credentials: role.arn,
+            // arn:aws:sqs:<region>:<account>:<name> → the SQS query API path of that queue.
+            uri: pulumi.output(route.queue.arn).apply(arn => {
+                const [, , , region, account, queueName] = arn.split(":");
+                return `arn:aws:apigateway:${region}:sqs:path/${account}/${queueName}`;
+            }),
+            requestParameters: { "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'" },
+            requestTemplates: { [JSON_CONTENT]: "Action=SendMessage&MessageBody=$util.urlEncode($input.body)" },
+            // Bodies that are not application/json get 415 instead of reaching the queue unvalidated.
+            passthroughBehavior: "NEVER",
+        }, { parent: this, dependsOn: [rolePolicy] });
+        const accepted = new aws.apigateway.MethodResponse(`${id}-202`, {
+            restApi: this.api.id,
+            resourceId,
+            httpMethod: method.httpMethod,
+            statusCode: "202",
+            responseParameters: { "method.response.header.Access-Control-Allow-Origin": true },
+        }, child);
+        const acceptedMapping = new aws.apigateway.IntegrationResponse(`${id}-202`, {
+            restApi: this.api.id,
+            resourceId,
+            httpMethod: method.httpMethod,
+            statusCode: accepted.statusCode,
+            selectionPattern: "2\\d{2}",
+            responseParameters: { "method.response.header.Access-Control-Allow-Origin": `'${allowOrigin}'` },
+            responseTemplates: {
+                [JSON_CONTENT]: `{"status":"QUEUED","messageId":"$input.path('$.SendMessageResponse.SendMessageResult.MessageId')"}`,
+            },
+        }, { parent: this, dependsOn: [integration] });
+        const failed = new aws.apigateway.MethodResponse(`${id}-502`, {
+            restApi: this.api.id,
+            resourceId,
+            httpMethod: method.httpMethod,
+            statusCode: "502",
+            responseParameters: { "method.response.header.Access-Control-Allow-Origin": true },
+        }, child);
+        const failedMapping = new aws.apigateway.IntegrationResponse(`${id}-502`, {
+            restApi: this.api.id,
+            resourceId,
+            httpMethod: method.httpMethod,
+            statusCode: failed.statusCode,
+            // Anything but 2xx from SQS means the request was valid but could not be queued.
+            selectionPattern: "[45]\\d{2}",
+            responseParameters: { "method.response.header.Access-Control-Allow-Origin": `'${allowOrigin}'` },
+            responseTemplates: { [JSON_CONTENT]: `{"message":"The request could not be queued; try again"}` },
+        }, { parent: this, dependsOn: [integration] });
+        return [method, integration, acceptedMapping, failedMapping];
+    }
+
+    private addCorsPreflight(name: string, path: string, resourceId: pulumi.Input<string>, allowOrigin: string, routes: Route[]): pulumi.Resource[] {
+        const id = `${name}-options-${slug(path)}`;
+        const child = { parent: this };
+        const methods = routes.filter(route => route.path === path).map(route => route.method);
+        const method = new aws.apigateway.Method(id, {
+            restApi: this.api.id, resourceId, httpMethod: "OPTIONS", authorization: "NONE",
+        }, child);
+        const integration = new aws.apigateway.Integration(id, {
+            restApi: this.api.id, resourceId, httpMethod: method.httpMethod, type: "MOCK",
+            requestTemplates: { [JSON_CONTENT]: `{"statusCode": 200}` },
+        }, child);
+        const headers = ["Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"];
+        const response = new aws.apigateway.MethodResponse(id, {
+            restApi: this.api.id, resourceId, httpMethod: method.httpMethod, statusCode: "204",
+            responseParameters: Object.fromEntries(headers.map(header => [`method.response.header.${header}`, true])),
+        }, child);
+        const mapping = new aws.apigateway.IntegrationResponse(id, {
+            restApi: this.api.id, resourceId, httpMethod: method.httpMethod, statusCode: response.statusCode,
+            responseParameters: {
+                "method.response.header.Access-Control-Allow-Origin": `'${allowOrigin}'`,
+                "method.response.header.Access-Control-Allow-Methods": `'${[...methods, "OPTIONS"].join(",")}'`,
+                "method.response.header.Access-Control-Allow-Headers": "'Content-Type'",
+            },
+        }, { parent: this, dependsOn: [integration] });
+        return [method, integration, mapping];
+    }
+}
+
+function slug(path: string): string {
+    return path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+/g, "-") || "root";
+}
+
+function hash(text: string): string {
+    return createHash("sha1").update(text).digest("hex");
+}
+
+function describeRoute(route: Route): unknown {
+    return { kind: route.kind, method: route.method, path: route.path, schema: route.requestSchema ?? null };
+}
