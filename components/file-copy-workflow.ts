@@ -1,0 +1,354 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { copyObjectHandler } from "../functions/file-copy/copy-object";
+import { MAX_DESTINATIONS, stepFunctionInvokerHandler } from "../functions/file-copy/step-function-invoker";
+import { LambdaFunction } from "./shared/lambda-function";
+import { physicalName, PlatformOptions } from "./shared/platform";
+import { JsonSchema, RestApi } from "./shared/rest-api";
+import { StateMachine } from "./shared/state-machine";
+import { secureTable } from "./shared/table";
+
+export interface BucketRef { name: pulumi.Input<string>; arn: pulumi.Input<string> }
+
+export interface RetrySettings { maxAttempts: number; intervalSeconds: number; backoffRate: number }
+
+export interface FileCopyWorkflowArgs {
+    platform: PlatformOptions;
+    /** Buckets copies may be read from (the invoker accepts only these as sourceBucket). */
+    sourceBuckets: BucketRef[];
+    /** Buckets copies may be written to (the invoker accepts only these). */
+    destinationBuckets: BucketRef[];
+    /** Map MaxConcurrency. Default 10. */
+    maxConcurrency?: number;
+    /** Default {maxAttempts:3, intervalSeconds:2, backoffRate:2}. */
+    copyRetry?: RetrySettings;
+    /** Default {3, 1, 1}. */
+    trackingRetry?: RetrySettings;
+    /** Default {2, 1, 1}. */
+    notificationRetry?: RetrySettings;
+    /** Email addresses subscribed to the failure topic. Default none. */
+    notificationEmails?: string[];
+    /** Passed to RestApi (LocalStack/sandbox path-style URL). */
+    localEndpoint?: string;
+}
+
+export const DEFAULT_COPY_RETRY: RetrySettings = { maxAttempts: 3, intervalSeconds: 2, backoffRate: 2 };
+export const DEFAULT_TRACKING_RETRY: RetrySettings = { maxAttempts: 3, intervalSeconds: 1, backoffRate: 1 };
+export const DEFAULT_NOTIFICATION_RETRY: RetrySettings = { maxAttempts: 2, intervalSeconds: 1, backoffRate: 1 };
+
+/** What API Gateway checks before the invoker runs; the invoker repeats it and adds the bucket allow-lists. */
+const REQUEST_SCHEMA: JsonSchema = {
+    $schema: "http://json-schema.org/draft-04/schema#",
+    title: "FileCopyRequest",
+    type: "object",
+    required: ["sourceBucket", "sourceKey", "destinationBuckets"],
+    properties: {
+        sourceBucket: { type: "string", minLength: 3, maxLength: 63 },
+        sourceKey: { type: "string", minLength: 1, maxLength: 1024 },
+        destinationBuckets: {
+            type: "array", minItems: 1, maxItems: MAX_DESTINATIONS, uniqueItems: true,
+            items: { type: "string", minLength: 3, maxLength: 63 },
+        },
+    },
+    additionalProperties: false,
+};
+
+interface DefinitionInputs {
+    tableName: string;
+    topicArn: string;
+    copyFunctionArn: string;
+    maxConcurrency: number;
+    copyRetry: RetrySettings;
+    trackingRetry: RetrySettings;
+    notificationRetry: RetrySettings;
+}
+
+function retry(settings: RetrySettings): Record<string, unknown>[] {
+    return [{
+        ErrorEquals: ["States.ALL"],
+        MaxAttempts: settings.maxAttempts,
+        IntervalSeconds: settings.intervalSeconds,
+        BackoffRate: settings.backoffRate,
+    }];
+}
+
+/** DynamoDB number attribute from a JSONPath number (N values are strings). */
+function numberAttribute(path: string): Record<string, string> {
+    return { "N.$": `States.Format('{}', ${path})` };
+}
+
+/** 1 when the count at `path` is 0, else 2: ArrayUnique of [count, 0] collapses only for zero. */
+function presence(path: string): string {
+    return `States.ArrayLength(States.ArrayUnique(States.Array(${path}, 0)))`;
+}
+
+/**
+ * Seed 001's state machine. Aggregation stays pure JSONPath: the Map's ResultSelector splits the
+ * per-bucket results; the tracking status is looked up in a constant array at index
+ * presence(successes) + 2 × presence(failures), i.e. 3 nothing copied, 4 all copied, 5 none copied, 6 some.
+ */
+export function fileCopyDefinition(inputs: DefinitionInputs): string {
+    const statusByIndex = ["'UNKNOWN'", "'UNKNOWN'", "'UNKNOWN'", "'COMPLETED'", "'COMPLETED'", "'FAILED'", "'PARTIALLY_FAILED'"];
+    const statusIndex = `States.MathAdd(${presence("$.copy.successfulCopies")}, States.MathAdd(${presence("$.copy.failedCopies")}, ${presence("$.copy.failedCopies")}))`;
+    return JSON.stringify({
+        Comment: "Copies one object to several buckets, tracks the run in DynamoDB and reports failures to SNS (seed 001)",
+        StartAt: "ValidateInput",
+        States: {
+            ValidateInput: {
+                Type: "Pass",
+                Parameters: {
+                    "sourceBucket.$": "$.sourceBucket",
+                    "sourceKey.$": "$.sourceKey",
+                    "destinationBuckets.$": "$.destinationBuckets",
+                    "executionId.$": "$$.Execution.Id",
+                    "startTime.$": "$$.Execution.StartTime",
+                },
+                Next: "LogWorkflowStart",
+            },
+            LogWorkflowStart: {
+                Type: "Task",
+                Resource: "arn:aws:states:::dynamodb:putItem",
+                Parameters: {
+                    TableName: inputs.tableName,
+                    Item: {
+                        fileKey: { "S.$": "$.sourceKey" },
+                        sourceBucket: { "S.$": "$.sourceBucket" },
+                        executionId: { "S.$": "$.executionId" },
+                        status: { S: "IN_PROGRESS" },
+                        startTime: { "S.$": "$.startTime" },
+                        destinationBuckets: { "S.$": "States.JsonToString($.destinationBuckets)" },
+                    },
+                },
+                ResultPath: null,
+                Retry: retry(inputs.trackingRetry),
+                Next: "CopyToMultipleBuckets",
+            },
+            CopyToMultipleBuckets: {
+                Type: "Map",
+                ItemsPath: "$.destinationBuckets",
+                MaxConcurrency: inputs.maxConcurrency,
+                ItemSelector: {
+                    "sourceBucket.$": "$.sourceBucket",
+                    "sourceKey.$": "$.sourceKey",
+                    "destinationBucket.$": "$$.Map.Item.Value",
+                },
+                ItemProcessor: {
+                    ProcessorConfig: { Mode: "INLINE" },
+                    StartAt: "CopyObject",
+                    States: {
+                        CopyObject: {
+                            Type: "Task",
+                            Resource: "arn:aws:states:::lambda:invoke",
+                            Parameters: { FunctionName: inputs.copyFunctionArn, "Payload.$": "$" },
+                            ResultSelector: { "bucket.$": "$.Payload.bucket", status: "SUCCEEDED" },
+                            Retry: retry(inputs.copyRetry),
+                            // A failed bucket is a result, not a failed run: the other copies still count.
+                            Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "RecordCopyFailure" }],
+                            End: true,
+                        },
+                        RecordCopyFailure: {
+                            Type: "Pass",
+                            Parameters: {
+                                "bucket.$": "$.destinationBucket",
+                                status: "FAILED",
+                                "error.$": "$.failure.Error",
+                                "cause.$": "$.failure.Cause",
+                            },
+                            End: true,
+                        },
+                    },
+                },
+                ResultSelector: {
+                    "results.$": "$",
+                    "succeededBuckets.$": "$[?(@.status == 'SUCCEEDED')].bucket",
+                    "failedBuckets.$": "$[?(@.status == 'FAILED')].bucket",
+                    "failures.$": "$[?(@.status == 'FAILED')]",
+                    "successfulCopies.$": "States.ArrayLength($[?(@.status == 'SUCCEEDED')])",
+                    "failedCopies.$": "States.ArrayLength($[?(@.status == 'FAILED')])",
+                },
+                ResultPath: "$.copy",
+                Next: "ProcessResults",
+            },
+            ProcessResults: {
+                Type: "Pass",
+                Parameters: {
+                    "sourceBucket.$": "$.sourceBucket",
+                    "sourceKey.$": "$.sourceKey",
+                    "destinationBuckets.$": "$.destinationBuckets",
+                    "executionId.$": "$$.Execution.Id",
+                    "startTime.$": "$.startTime",
+                    "totalBuckets.$": "States.ArrayLength($.copy.results)",
+                    "successfulCopies.$": "$.copy.successfulCopies",
+                    "failedCopies.$": "$.copy.failedCopies",
+                    "succeededBuckets.$": "$.copy.succeededBuckets",
+                    "failedBuckets.$": "$.copy.failedBuckets",
+                    "failures.$": "$.copy.failures",
+                    "results.$": "$.copy.results",
+                    "status.$": `States.ArrayGetItem(States.Array(${statusByIndex.join(", ")}), ${statusIndex})`,
+                },
+                Next: "UpdateDynamoDBFinal",
+            },
+            UpdateDynamoDBFinal: {
+                Type: "Task",
+                Resource: "arn:aws:states:::dynamodb:updateItem",
+                Parameters: {
+                    TableName: inputs.tableName,
+                    Key: { fileKey: { "S.$": "$.sourceKey" }, sourceBucket: { "S.$": "$.sourceBucket" } },
+                    UpdateExpression: "SET #status = :status, executionId = :executionId, startTime = :startTime, completionTime = :completionTime, "
+                        + "totalBuckets = :totalBuckets, successfulCopies = :successfulCopies, failedCopies = :failedCopies, "
+                        + "succeededBuckets = :succeededBuckets, failedBuckets = :failedBuckets, results = :results, destinationBuckets = :destinationBuckets",
+                    ExpressionAttributeNames: { "#status": "status" },
+                    ExpressionAttributeValues: {
+                        ":status": { "S.$": "$.status" },
+                        ":executionId": { "S.$": "$.executionId" },
+                        ":startTime": { "S.$": "$.startTime" },
+                        ":completionTime": { "S.$": "$$.State.EnteredTime" },
+                        ":totalBuckets": numberAttribute("$.totalBuckets"),
+                        ":successfulCopies": numberAttribute("$.successfulCopies"),
+                        ":failedCopies": numberAttribute("$.failedCopies"),
+                        ":succeededBuckets": { "S.$": "States.JsonToString($.succeededBuckets)" },
+                        ":failedBuckets": { "S.$": "States.JsonToString($.failedBuckets)" },
+                        ":results": { "S.$": "States.JsonToString($.results)" },
+                        ":destinationBuckets": { "S.$": "States.JsonToString($.destinationBuckets)" },
+                    },
+                },
+                ResultPath: null,
+                Retry: retry(inputs.trackingRetry),
+                Next: "CheckIfAllSuccessful",
+            },
+            CheckIfAllSuccessful: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.failedCopies", NumericEquals: 0, Next: "AllCopiesSuccessful" }],
+                Default: "SendFailureNotification",
+            },
+            AllCopiesSuccessful: { Type: "Succeed" },
+            SendFailureNotification: {
+                Type: "Task",
+                Resource: "arn:aws:states:::sns:publish",
+                Parameters: {
+                    TopicArn: inputs.topicArn,
+                    // SNS subjects must be ASCII and at most 100 characters, so the key and the emojis live in the body.
+                    "Subject.$": "States.Format('File copy failed: {} of {} destinations', $.failedCopies, $.totalBuckets)",
+                    "Message.$": "States.Format('⚠️ File copy failed\\n\\n📄 File: s3://{}/{}\\n📊 {} of {} copies failed, {} succeeded\\n✅ Succeeded: {}\\n❌ Failed: {}\\n\\n🔍 Errors: {}\\n\\n🆔 Execution: {}\\n🗂️ Tracking record: DynamoDB table "
+                        + `${inputs.tableName}` + ", fileKey = {}, sourceBucket = {}\\n🖥️ Console: Step Functions > State machines > executions > {}', "
+                        + "$.sourceBucket, $.sourceKey, $.failedCopies, $.totalBuckets, $.successfulCopies, States.JsonToString($.succeededBuckets), "
+                        + "States.JsonToString($.failedBuckets), States.JsonToString($.failures), $.executionId, $.sourceKey, $.sourceBucket, $.executionId)",
+                },
+                ResultPath: null,
+                Retry: retry(inputs.notificationRetry),
+                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notificationError", Next: "NotificationFailed" }],
+                Next: "SomeCopiesFailed",
+            },
+            SomeCopiesFailed: {
+                Type: "Fail",
+                Error: "SomeCopiesFailed",
+                Cause: "At least one destination bucket did not receive the file; see the tracking record and the failure notification",
+            },
+            NotificationFailed: {
+                Type: "Fail",
+                Error: "NotificationFailed",
+                Cause: "Copies failed and the failure notification could not be published",
+            },
+        },
+    });
+}
+
+/**
+ * Seed 001: a Standard state machine copying one object to several buckets in parallel, a tracking
+ * table, a failure topic and `POST /step-function` that validates a request and starts a run.
+ */
+export class FileCopyWorkflow extends pulumi.ComponentResource {
+    public readonly stateMachineArn: pulumi.Output<string>;
+    public readonly stateMachineName: pulumi.Output<string>;
+    public readonly trackingTableName: pulumi.Output<string>;
+    public readonly trackingTableArn: pulumi.Output<string>;
+    public readonly failureTopicArn: pulumi.Output<string>;
+    /** Base URL of the API; POST `${apiUrl}/step-function`. */
+    public readonly apiUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: FileCopyWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("serverless-pipelines:file-copy:FileCopyWorkflow", name, {}, opts);
+        const { platform } = args;
+        const child = { parent: this };
+
+        const table = secureTable(`${name}-table`, {
+            platform, tableName: "file-copy-tracking", hashKey: "fileKey", rangeKey: "sourceBucket",
+        }, child);
+
+        // Only Step Functions publishes, with its role, so the AWS-managed SNS key is enough.
+        const topic = new aws.sns.Topic(`${name}-failures`, {
+            name: physicalName(platform, "file-copy-failures"),
+            kmsMasterKeyId: "alias/aws/sns",
+        }, child);
+        (args.notificationEmails ?? []).forEach((email, index) => new aws.sns.TopicSubscription(`${name}-failures-email-${index}`, {
+            topic: topic.arn, protocol: "email", endpoint: email,
+        }, child));
+
+        const copyFunction = new LambdaFunction(`${name}-copy-object`, {
+            platform,
+            functionName: "copy-object",
+            description: "Copies one object to one destination bucket for the file-copy workflow",
+            handlerFactory: copyObjectHandler,
+            statements: [
+                { sid: "ReadSourceObjects", actions: ["s3:GetObject"], resources: args.sourceBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
+                { sid: "WriteDestinationObjects", actions: ["s3:PutObject"], resources: args.destinationBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
+            ],
+            timeoutSeconds: 60,
+        }, child);
+
+        const definition = pulumi.all([table.name, topic.arn, copyFunction.arn]).apply(([tableName, topicArn, copyFunctionArn]) => fileCopyDefinition({
+            tableName, topicArn, copyFunctionArn,
+            maxConcurrency: args.maxConcurrency ?? 10,
+            copyRetry: args.copyRetry ?? DEFAULT_COPY_RETRY,
+            trackingRetry: args.trackingRetry ?? DEFAULT_TRACKING_RETRY,
+            notificationRetry: args.notificationRetry ?? DEFAULT_NOTIFICATION_RETRY,
+        }));
+        const stateMachine = new StateMachine(`${name}-state-machine`, {
+            platform,
+            stateMachineName: "file-copy-workflow",
+            definition,
+            statements: [
+                { sid: "TrackRuns", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.arn] },
+                { sid: "PublishFailures", actions: ["sns:Publish"], resources: [topic.arn] },
+                { sid: "InvokeCopy", actions: ["lambda:InvokeFunction"], resources: [copyFunction.arn, pulumi.interpolate`${copyFunction.arn}:*`] },
+            ],
+        }, child);
+
+        const invoker = new LambdaFunction(`${name}-invoker`, {
+            platform,
+            functionName: "step-function-invoker",
+            description: "POST /step-function: validates a file copy request and starts the workflow",
+            handlerFactory: stepFunctionInvokerHandler,
+            environment: {
+                STATE_MACHINE_ARN: stateMachine.arn,
+                ALLOWED_SOURCE_BUCKETS: pulumi.output(args.sourceBuckets.map(bucket => bucket.name)).apply(names => JSON.stringify(names)),
+                ALLOWED_DESTINATION_BUCKETS: pulumi.output(args.destinationBuckets.map(bucket => bucket.name)).apply(names => JSON.stringify(names)),
+            },
+            statements: [{ sid: "StartWorkflow", actions: ["states:StartExecution"], resources: [stateMachine.arn] }],
+            runtimePackages: ["superstruct"],
+        }, child);
+
+        const api = new RestApi(`${name}-api`, {
+            platform,
+            apiName: "file-copy-api",
+            description: "Starts file copy workflow runs",
+            routes: [{ kind: "lambda", method: "POST", path: "step-function", function: invoker, requestSchema: REQUEST_SCHEMA }],
+            localEndpoint: args.localEndpoint,
+        }, child);
+
+        this.stateMachineArn = stateMachine.arn;
+        this.stateMachineName = stateMachine.name;
+        this.trackingTableName = table.name;
+        this.trackingTableArn = table.arn;
+        this.failureTopicArn = topic.arn;
+        this.apiUrl = api.url;
+        this.registerOutputs({
+            stateMachineArn: this.stateMachineArn,
+            stateMachineName: this.stateMachineName,
+            trackingTableName: this.trackingTableName,
+            trackingTableArn: this.trackingTableArn,
+            failureTopicArn: this.failureTopicArn,
+            apiUrl: this.apiUrl,
+        });
+    }
+}
