@@ -1,0 +1,381 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { apiHandler } from "../functions/orders/api-handler";
+import { dlqProcessorHandler } from "../functions/orders/dlq-processor";
+import { fulfillOrderHandler } from "../functions/orders/fulfill-order";
+import { getOrderHandler } from "../functions/orders/get-order";
+import { DEFAULT_SUCCESS_RATE, ORDER_REQUEST_JSON_SCHEMA } from "../functions/orders/order-rules";
+import { rejectOrderHandler, storeOrderHandler } from "../functions/orders/store-order";
+import { validateOrderHandler } from "../functions/orders/validate-order";
+import { LambdaFunction } from "./shared/lambda-function";
+import { physicalName, PlatformOptions } from "./shared/platform";
+import { QueueWithDlq } from "./shared/queue-with-dlq";
+import { RestApi } from "./shared/rest-api";
+import { StateMachine } from "./shared/state-machine";
+import { secureTable } from "./shared/table";
+
+export interface OrderFulfillmentArgs {
+    platform: PlatformOptions;
+    /** Probability that one fulfilment attempt succeeds. Default: 0.7. */
+    successRate?: number;
+    /** Seed of fulfil-order's random source, for repeatable runs. Default: none (Math.random). */
+    fulfillmentSeed?: number;
+    /** Receives of an order message before it moves to the DLQ. Default: 3. */
+    maxReceiveCount?: number;
+    /** The DLQ alarm fires when more than this many messages are visible. Default: 5. */
+    dlqAlarmThreshold?: number;
+    /** Email subscribed to the alerts topic. Default: none. */
+    alertEmail?: string;
+    /** LocalStack-style endpoint for a path-style API URL (see RestApi). Default: the stage invoke URL. */
+    localEndpoint?: string;
+    /** Messages fulfil-order takes per invocation. Default: 10. */
+    fulfillmentBatchSize?: number;
+}
+
+/** Lambda task errors Step Functions documents as transient, plus the handlers' own TransientStorageError. */
+const RETRYABLE_TASK_ERRORS = [
+    "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException", "TransientStorageError",
+];
+const TASK_RETRY = [{ ErrorEquals: RETRYABLE_TASK_ERRORS, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }];
+
+/** The order state machine (ASL): validate → store → enqueue, or validate → reject. */
+export function orderWorkflowDefinition(arns: { validate: string; store: string; reject: string; queueUrl: string }): string {
+    const invoke = (functionName: string, payload: Record<string, string>) => ({
+        Type: "Task",
+        Resource: "arn:aws:states:::lambda:invoke",
+        Parameters: { FunctionName: functionName, Payload: payload },
+        Retry: TASK_RETRY,
+    });
+    return JSON.stringify({
+        Comment: "Order fulfillment: validate, then store and enqueue, or record the rejection",
+        StartAt: "ValidateOrder",
+        States: {
+            ValidateOrder: {
+                ...invoke(arns.validate, { "orderId.$": "$.orderId", "customerId.$": "$.customerId", "productId.$": "$.productId", "quantity.$": "$.quantity", "price.$": "$.price" }),
+                ResultSelector: { "valid.$": "$.Payload.valid", "reasons.$": "$.Payload.reasons", "totalAmount.$": "$.Payload.totalAmount" },
+                ResultPath: "$.validation",
+                Next: "IsOrderValid",
+            },
+            // A broken business rule is an outcome, not an error: it takes the REJECTED path without retries.
+            IsOrderValid: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.validation.valid", BooleanEquals: true, Next: "StoreOrder" }],
+                Default: "RejectOrder",
+            },
+            StoreOrder: {
+                ...invoke(arns.store, { "orderId.$": "$.orderId", "totalAmount.$": "$.validation.totalAmount" }),
+                ResultSelector: { "status.$": "$.Payload.status", "alreadyRecorded.$": "$.Payload.alreadyRecorded" },
+                ResultPath: "$.stored",
+                Next: "EnqueueOrder",
+            },
+            EnqueueOrder: {
+                Type: "Task",
+                Resource: "arn:aws:states:::sqs:sendMessage",
+                Parameters: {
+                    QueueUrl: arns.queueUrl,
+                    MessageBody: {
+                        "orderId.$": "$.orderId", "customerId.$": "$.customerId", "productId.$": "$.productId",
+                        "quantity.$": "$.quantity", "price.$": "$.price", "totalAmount.$": "$.validation.totalAmount",
+                    },
+                },
+                Retry: [{ ErrorEquals: ["SQS.SdkClientException", "SQS.AmazonSQSException"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+                ResultSelector: { "messageId.$": "$.MessageId" },
+                ResultPath: "$.enqueued",
+                Next: "OrderQueued",
+            },
+            OrderQueued: {
+                Type: "Pass",
+                Parameters: { "orderId.$": "$.orderId", status: "PROCESSING", "totalAmount.$": "$.validation.totalAmount", "messageId.$": "$.enqueued.messageId" },
+                End: true,
+            },
+            RejectOrder: {
+                ...invoke(arns.reject, { "orderId.$": "$.orderId", "reasons.$": "$.validation.reasons" }),
+                ResultPath: null,
+                Next: "OrderRejected",
+            },
+            OrderRejected: {
+                Type: "Pass",
+                Parameters: { "orderId.$": "$.orderId", status: "REJECTED", "reasons.$": "$.validation.reasons" },
+                End: true,
+            },
+        },
+    });
+}
+
+/**
+ * Seeds 002/003: `POST /order` → api-handler → order state machine (ValidateOrder → StoreOrder →
+ * SQS, or RejectOrder) → order queue → fulfil-order → (after maxReceiveCount) DLQ → dlq-processor →
+ * failed_orders; `GET /order/{orderId}`; alarms to an encrypted SNS alerts topic and a dashboard.
+ */
+export class OrderFulfillment extends pulumi.ComponentResource {
+    public readonly ordersTable: aws.dynamodb.Table;
+    public readonly failedOrdersTable: aws.dynamodb.Table;
+    public readonly queue: QueueWithDlq;
+    public readonly stateMachine: StateMachine;
+    public readonly api: RestApi;
+    public readonly alertsTopic: aws.sns.Topic;
+    public readonly dashboard: aws.cloudwatch.Dashboard;
+    /** Base URL: POST `${apiUrl}/order`, GET `${apiUrl}/order/{orderId}`. */
+    public readonly apiUrl: pulumi.Output<string>;
+    public readonly ordersTableName: pulumi.Output<string>;
+    public readonly failedOrdersTableName: pulumi.Output<string>;
+    public readonly queueUrl: pulumi.Output<string>;
+    public readonly dlqUrl: pulumi.Output<string>;
+    public readonly stateMachineArn: pulumi.Output<string>;
+    public readonly alertsTopicArn: pulumi.Output<string>;
+
+    constructor(name: string, args: OrderFulfillmentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("serverless-pipelines:orders:OrderFulfillment", name, {}, opts);
+        const child = { parent: this };
+        const { platform } = args;
+
+        this.ordersTable = secureTable(`${name}-orders`, { platform, tableName: "orders", hashKey: "order_id" }, child);
+        this.failedOrdersTable = secureTable(`${name}-failed-orders`, { platform, tableName: "failed_orders", hashKey: "order_id" }, child);
+        const ordersArn = this.ordersTable.arn;
+
+        const fulfilTimeoutSeconds = 30;
+        this.queue = new QueueWithDlq(`${name}-queue`, {
+            platform, queueName: "order-queue", consumerTimeoutSeconds: fulfilTimeoutSeconds, maxReceiveCount: args.maxReceiveCount ?? 3,
+        }, child);
+
+        const validate = new LambdaFunction(`${name}-validate-order`, {
+            platform, functionName: "validate-order", description: "ValidateOrder: business rules and total",
+            handlerFactory: validateOrderHandler,
+        }, child);
+        const store = new LambdaFunction(`${name}-store-order`, {
+            platform, functionName: "store-order", description: "StoreOrder: PENDING → PROCESSING (conditional)",
+            handlerFactory: storeOrderHandler,
+            environment: { ORDERS_TABLE: this.ordersTable.name },
+            statements: [{ sid: "MoveOrderToProcessing", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] }],
+        }, child);
+        const reject = new LambdaFunction(`${name}-reject-order`, {
+            platform, functionName: "reject-order", description: "RejectOrder: PENDING → REJECTED with reasons (conditional)",
+            handlerFactory: rejectOrderHandler,
+            environment: { ORDERS_TABLE: this.ordersTable.name },
+            statements: [{ sid: "MoveOrderToRejected", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] }],
+        }, child);
+
+        this.stateMachine = new StateMachine(`${name}-workflow`, {
+            platform,
+            stateMachineName: "order-workflow",
+            definition: pulumi.all([validate.arn, store.arn, reject.arn, this.queue.url])
+                .apply(([validateArn, storeArn, rejectArn, queueUrl]) =>
+                    orderWorkflowDefinition({ validate: validateArn, store: storeArn, reject: rejectArn, queueUrl })),
+            statements: [
+                { sid: "InvokeOrderTasks", actions: ["lambda:InvokeFunction"], resources: [validate.arn, store.arn, reject.arn] },
+                { sid: "EnqueueOrders", actions: ["sqs:SendMessage"], resources: [this.queue.arn] },
+            ],
+        }, child);
+
+        const api = new LambdaFunction(`${name}-api-handler`, {
+            platform, functionName: "order-api-handler", description: "POST /order: shape check, PENDING record, start the workflow",
+            handlerFactory: apiHandler,
+            environment: { ORDERS_TABLE: this.ordersTable.name, STATE_MACHINE_ARN: this.stateMachine.arn },
+            statements: [
+                { sid: "RecordPendingOrder", actions: ["dynamodb:PutItem"], resources: [ordersArn] },
+                { sid: "StartOrderWorkflow", actions: ["states:StartExecution"], resources: [this.stateMachine.arn] },
+            ],
+            runtimePackages: ["superstruct"],
+        }, child);
+        const getOrder = new LambdaFunction(`${name}-get-order`, {
+            platform, functionName: "get-order", description: "GET /order/{orderId}",
+            handlerFactory: getOrderHandler,
+            environment: { ORDERS_TABLE: this.ordersTable.name },
+            statements: [{ sid: "ReadOrder", actions: ["dynamodb:GetItem"], resources: [ordersArn] }],
+        }, child);
+
+        const consumeQueue = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
+        const fulfil = new LambdaFunction(`${name}-fulfill-order`, {
+            platform, functionName: "fulfill-order", description: "Simulated fulfilment: PROCESSING → FULFILLED, or retry via SQS",
+            handlerFactory: fulfillOrderHandler,
+            environment: {
+                ORDERS_TABLE: this.ordersTable.name,
+                SUCCESS_RATE: String(args.successRate ?? DEFAULT_SUCCESS_RATE),
+                ...(args.fulfillmentSeed !== undefined ? { FULFILLMENT_SEED: String(args.fulfillmentSeed) } : {}),
+            },
+            statements: [
+                { sid: "UpdateOrder", actions: ["dynamodb:UpdateItem"], resources: [ordersArn] },
+                { sid: "ConsumeOrderQueue", actions: consumeQueue, resources: [this.queue.arn] },
+            ],
+            runtimePackages: ["@aws-lambda-powertools/batch"],
+            timeoutSeconds: fulfilTimeoutSeconds,
+        }, child);
+        const dlqProcessor = new LambdaFunction(`${name}-dlq-processor`, {
+            platform, functionName: "order-dlq-processor", description: "Order DLQ: failed_orders record, order FAILED",
+            handlerFactory: dlqProcessorHandler,
+            environment: { ORDERS_TABLE: this.ordersTable.name, FAILED_ORDERS_TABLE: this.failedOrdersTable.name },
+            statements: [
+                { sid: "MoveOrderToFailed", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
+                { sid: "RecordFailedOrder", actions: ["dynamodb:PutItem"], resources: [this.failedOrdersTable.arn] },
+                { sid: "ConsumeOrderDlq", actions: consumeQueue, resources: [this.queue.dlqArn] },
+            ],
+            runtimePackages: ["@aws-lambda-powertools/batch"],
+            // The DLQ keeps SQS's default 30 s visibility, which must not be below the function timeout.
+            timeoutSeconds: 20,
+        }, child);
+
+        new aws.lambda.EventSourceMapping(`${name}-fulfill-order-source`, {
+            eventSourceArn: this.queue.arn,
+            functionName: fulfil.name,
+            batchSize: args.fulfillmentBatchSize ?? 10,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        }, { parent: this, dependsOn: [fulfil] });
+        new aws.lambda.EventSourceMapping(`${name}-dlq-processor-source`, {
+            eventSourceArn: this.queue.dlqArn,
+            functionName: dlqProcessor.name,
+            batchSize: 10,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        }, { parent: this, dependsOn: [dlqProcessor] });
+
+        this.api = new RestApi(`${name}-api`, {
+            platform,
+            apiName: "order-api",
+            description: "Order fulfillment API",
+            localEndpoint: args.localEndpoint,
+            routes: [
+                { kind: "lambda", method: "POST", path: "order", function: api, requestSchema: ORDER_REQUEST_JSON_SCHEMA },
+                { kind: "lambda", method: "GET", path: "order/{orderId}", function: getOrder },
+            ],
+        }, child);
+
+        this.alertsTopic = this.createAlertsTopic(name, platform, args.alertEmail);
+        const functions = { validate, store, reject, api, getOrder, fulfil, dlqProcessor };
+        this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions));
+        this.dashboard = this.createDashboard(name, platform, fulfil);
+
+        this.apiUrl = this.api.url;
+        this.ordersTableName = this.ordersTable.name;
+        this.failedOrdersTableName = this.failedOrdersTable.name;
+        this.queueUrl = this.queue.url;
+        this.dlqUrl = this.queue.dlqUrl;
+        this.stateMachineArn = this.stateMachine.arn;
+        this.alertsTopicArn = this.alertsTopic.arn;
+        this.registerOutputs({
+            apiUrl: this.apiUrl, ordersTableName: this.ordersTableName, failedOrdersTableName: this.failedOrdersTableName,
+            queueUrl: this.queueUrl, dlqUrl: this.dlqUrl, stateMachineArn: this.stateMachineArn, alertsTopicArn: this.alertsTopicArn,
+        });
+    }
+
+    /** CloudWatch cannot use the AWS-managed SNS key, so the topic gets its own key that CloudWatch may use. */
+    private createAlertsTopic(name: string, platform: PlatformOptions, alertEmail: string | undefined): aws.sns.Topic {
+        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const key = new aws.kms.Key(`${name}-alerts-key`, {
+            description: `Encrypts ${physicalName(platform, "order-alerts")}; CloudWatch alarms may publish to it`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 7,
+            policy: pulumi.all([account, partition]).apply(([accountId, awsPartition]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "AccountAdministersKey",
+                        Effect: "Allow",
+                        Principal: { AWS: `arn:${awsPartition}:iam::${accountId}:root` },
+                        Action: "kms:*",
+                        Resource: "*",
+                    },
+                    {
+                        Sid: "CloudWatchAlarmsPublish",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudwatch.amazonaws.com" },
+                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        Resource: "*",
+                    },
+                ],
+            })),
+        }, { parent: this });
+        const topic = new aws.sns.Topic(`${name}-alerts`, {
+            name: physicalName(platform, "order-alerts"),
+            kmsMasterKeyId: key.arn,
+        }, { parent: this });
+        if (alertEmail) {
+            new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: topic.arn, protocol: "email", endpoint: alertEmail }, { parent: this });
+        }
+        return topic;
+    }
+
+    private createAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): void {
+        const actions = [this.alertsTopic.arn];
+        new aws.cloudwatch.MetricAlarm(`${name}-dlq-depth-alarm`, {
+            name: physicalName(platform, "order-dlq-depth"),
+            alarmDescription: `More than ${dlqThreshold} orders are waiting in the order DLQ`,
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: this.queue.dlqName },
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: dlqThreshold,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: actions,
+            okActions: actions,
+        }, { parent: this });
+        for (const [key, fn] of functions) {
+            new aws.cloudwatch.MetricAlarm(`${name}-${key}-errors-alarm`, {
+                alarmDescription: pulumi.interpolate`${fn.name} reported errors`,
+                namespace: "AWS/Lambda",
+                metricName: "Errors",
+                dimensions: { FunctionName: fn.name },
+                statistic: "Sum",
+                period: 300,
+                evaluationPeriods: 1,
+                threshold: 0,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
+                alarmActions: actions,
+            }, { parent: this });
+        }
+        new aws.cloudwatch.MetricAlarm(`${name}-executions-failed-alarm`, {
+            name: physicalName(platform, "order-workflow-failed"),
+            alarmDescription: "Order workflow executions failed",
+            namespace: "AWS/States",
+            metricName: "ExecutionsFailed",
+            dimensions: { StateMachineArn: this.stateMachine.arn },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: actions,
+        }, { parent: this });
+    }
+
+    private createDashboard(name: string, platform: PlatformOptions, fulfil: LambdaFunction): aws.cloudwatch.Dashboard {
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const body = pulumi
+            .all([region, this.api.api.name, this.api.stage.stageName, this.stateMachine.arn, this.queue.name, this.queue.dlqName, fulfil.name])
+            .apply(([awsRegion, apiName, stage, stateMachineArn, queueName, dlqName, fulfilName]) => {
+                const widget = (title: string, metrics: unknown[][], x: number, y: number) => ({
+                    type: "metric", x, y, width: 12, height: 6,
+                    properties: { title, region: awsRegion, stat: "Sum", period: 300, view: "timeSeries", metrics },
+                });
+                return JSON.stringify({
+                    widgets: [
+                        widget("API errors", [
+                            ["AWS/ApiGateway", "4XXError", "ApiName", apiName, "Stage", stage],
+                            ["AWS/ApiGateway", "5XXError", "ApiName", apiName, "Stage", stage],
+                        ], 0, 0),
+                        widget("Order workflow executions", [
+                            ["AWS/States", "ExecutionsStarted", "StateMachineArn", stateMachineArn],
+                            ["AWS/States", "ExecutionsFailed", "StateMachineArn", stateMachineArn],
+                        ], 12, 0),
+                        widget("Queue depth (order queue, DLQ)", [
+                            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queueName, { stat: "Maximum" }],
+                            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlqName, { stat: "Maximum" }],
+                        ], 0, 6),
+                        widget("Fulfilment", [
+                            ["AWS/Lambda", "Invocations", "FunctionName", fulfilName],
+                            ["AWS/Lambda", "Errors", "FunctionName", fulfilName],
+                        ], 12, 6),
+                    ],
+                });
+            });
+        return new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
+            dashboardName: physicalName(platform, "order-fulfillment"),
+            dashboardBody: body,
+        }, { parent: this });
+    }
+}

@@ -1,0 +1,61 @@
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { randomUUID } from "crypto";
+import { number, object, size, string } from "superstruct";
+import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
+import { check } from "../shared/validation";
+import { MAX_ID_LENGTH, OrderRequest } from "./order-rules";
+
+/**
+ * `POST /order`: checks the request's shape (JSON object, exact fields, types, sizes → 400), records the
+ * order as PENDING and starts the order state machine with the orderId as execution name → 202.
+ * Env: ORDERS_TABLE, STATE_MACHINE_ARN.
+ */
+export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const stepFunctions = new SFNClient({});
+    const tableName = process.env.ORDERS_TABLE;
+    const stateMachineArn = process.env.STATE_MACHINE_ARN;
+    // Shape only; formats and business rules are ValidateOrder's, so they end as a stored REJECTED order.
+    const orderShape = object({
+        customerId: size(string(), 1, MAX_ID_LENGTH),
+        productId: size(string(), 1, MAX_ID_LENGTH),
+        quantity: number(),
+        price: number(),
+    });
+
+    return async event => {
+        const body = parseJsonBody(event);
+        if (!body.ok) {
+            return body.response;
+        }
+        const checked = check(body.value, orderShape);
+        if (!checked.ok) {
+            return badRequest("The order request is invalid", checked.problems);
+        }
+        const request: OrderRequest = checked.value;
+        const orderId = randomUUID();
+        const now = new Date().toISOString();
+        await documents.send(new PutCommand({
+            TableName: tableName,
+            Item: {
+                order_id: orderId, ...request, status: "PENDING", createdAt: now, updatedAt: now,
+                statusHistory: [{ status: "PENDING", at: now }],
+            },
+            ConditionExpression: "attribute_not_exists(order_id)",
+        }));
+        const execution = await stepFunctions.send(new StartExecutionCommand({
+            stateMachineArn,
+            name: orderId,
+            input: JSON.stringify({ orderId, ...request }),
+        }));
+        return jsonResponse(202, {
+            orderId,
+            status: "ACCEPTED",
+            executionArn: execution.executionArn,
+            message: `Order accepted; follow it at GET /order/${orderId}`,
+        });
+    };
+}

@@ -1,0 +1,58 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { asTaskError, isConditionFailure, OrderStatus, statusTransition } from "./order-rules";
+
+export interface StoreOrderInput { orderId: string; totalAmount: number }
+export interface RejectOrderInput { orderId: string; reasons: string[] }
+export interface StoredOrder { orderId: string; status: OrderStatus; alreadyRecorded: boolean }
+
+/** After a failed condition: the status the order already has (a replay), or an error when it does not exist. */
+async function currentStatus(documents: DynamoDBDocumentClient, tableName: string | undefined, orderId: string): Promise<OrderStatus> {
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { order_id: orderId }, ConsistentRead: true }));
+    if (!Item) {
+        const missing = new Error(`Order ${orderId} has no PENDING record`);
+        missing.name = "OrderNotFound";
+        throw missing;
+    }
+    return Item.status as OrderStatus;
+}
+
+/** StoreOrder task: PENDING → PROCESSING with the computed total; a replay finds the order already moved and changes nothing. Env: ORDERS_TABLE. */
+export function storeOrderHandler(): (event: StoreOrderInput) => Promise<StoredOrder> {
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const tableName = process.env.ORDERS_TABLE;
+    return async ({ orderId, totalAmount }) => {
+        try {
+            await documents.send(new UpdateCommand({
+                TableName: tableName,
+                ...statusTransition(orderId, "PENDING", "PROCESSING", new Date().toISOString(), { totalAmount }),
+            }));
+            return { orderId, status: "PROCESSING", alreadyRecorded: false };
+        } catch (error) {
+            if (isConditionFailure(error)) {
+                return { orderId, status: await currentStatus(documents, tableName, orderId), alreadyRecorded: true };
+            }
+            throw asTaskError(error);
+        }
+    };
+}
+
+/** RejectOrder task: PENDING → REJECTED with every reason stored on the order. Env: ORDERS_TABLE. */
+export function rejectOrderHandler(): (event: RejectOrderInput) => Promise<StoredOrder> {
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const tableName = process.env.ORDERS_TABLE;
+    return async ({ orderId, reasons }) => {
+        try {
+            await documents.send(new UpdateCommand({
+                TableName: tableName,
+                ...statusTransition(orderId, "PENDING", "REJECTED", new Date().toISOString(), { rejectionReasons: reasons }, reasons.join("; ")),
+            }));
+            return { orderId, status: "REJECTED", alreadyRecorded: false };
+        } catch (error) {
+            if (isConditionFailure(error)) {
+                return { orderId, status: await currentStatus(documents, tableName, orderId), alreadyRecorded: true };
+            }
+            throw asTaskError(error);
+        }
+    };
+}
