@@ -1,0 +1,199 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { buildWorkerHandler } from "../functions/replication/build-worker";
+import { regionalSyncHandler } from "../functions/replication/regional-sync";
+import { replicationWorkerHandler } from "../functions/replication/replication-worker";
+import { FileCopyWorkflow, FileCopyWorkflowArgs } from "./file-copy-workflow";
+import { LambdaFunction } from "./shared/lambda-function";
+import { PlatformOptions } from "./shared/platform";
+import { QueueWithDlq } from "./shared/queue-with-dlq";
+import { JsonSchema, RestApi } from "./shared/rest-api";
+import { SecureBucket } from "./shared/secure-bucket";
+import { secureTable } from "./shared/table";
+
+export interface ReplicationPipelineArgs {
+    platform: PlatformOptions;
+    /** Simulated regions; each gets a `<region>-builds` bucket and its own host records. Default: `["region-a", "region-b"]`. */
+    regions?: string[];
+    /** Host records `regional-sync` writes per region and build. Default: 1000. */
+    hostsPerRegion?: number;
+    /** BatchWriteItem requests `regional-sync` keeps in flight. Default: 8. */
+    syncConcurrency?: number;
+    /** Build requests `build-worker` receives per invocation. Default: 10. */
+    buildBatchSize?: number;
+    /** MaxConcurrency of the file copy Map state. Default: FileCopyWorkflow's (10). */
+    maxConcurrency?: number;
+    /** Retry of each bucket copy. Default: FileCopyWorkflow's (3 from 2 s, backoff 2.0). */
+    copyRetry?: FileCopyWorkflowArgs["copyRetry"];
+    /** Emails subscribed to file copy failures. Default: none. */
+    notificationEmails?: string[];
+    /** LocalStack-style endpoint for path-style API URLs. Default: the stage invoke URLs (AWS). */
+    localEndpoint?: string;
+}
+
+export const DEFAULT_REGIONS = ["region-a", "region-b"];
+export const BUILD_WORKER_TIMEOUT_SECONDS = 30;
+
+/** `POST /builds` body: one commit id, nothing else. */
+export const BUILD_REQUEST_SCHEMA: JsonSchema = {
+    $schema: "http://json-schema.org/draft-04/schema#",
+    title: "BuildRequest",
+    type: "object",
+    properties: { commit: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" } },
+    required: ["commit"],
+    additionalProperties: false,
+};
+
+const OBJECT_CREATED = ["s3:ObjectCreated:*"];
+
+/**
+ * Seed 000: `POST /builds` → SQS → `build-worker` → `global-builds` → `replication-worker` →
+ * FileCopyWorkflow (child) → `<region>-builds` → `regional-sync` → `host-deployment-logs`.
+ */
+export class ReplicationPipeline extends pulumi.ComponentResource {
+    /** Base URL; `POST ${buildsApiUrl}/builds`. */
+    public readonly buildsApiUrl: pulumi.Output<string>;
+    public readonly globalBucketName: pulumi.Output<string>;
+    /** Region → its builds bucket. */
+    public readonly regionalBucketNames: pulumi.Output<Record<string, string>>;
+    public readonly hostDeploymentTableName: pulumi.Output<string>;
+    public readonly buildQueueUrl: pulumi.Output<string>;
+    public readonly buildDlqUrl: pulumi.Output<string>;
+    public readonly stateMachineArn: pulumi.Output<string>;
+    public readonly trackingTableName: pulumi.Output<string>;
+    public readonly failureTopicArn: pulumi.Output<string>;
+    /** Base URL of the workflow's own API; `POST ${stepFunctionApiUrl}/step-function`. */
+    public readonly stepFunctionApiUrl: pulumi.Output<string>;
+    public readonly fileCopy: FileCopyWorkflow;
+
+    constructor(name: string, args: ReplicationPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("serverless-pipelines:replication:ReplicationPipeline", name, {}, opts);
+        const { platform } = args;
+        const regions = args.regions ?? DEFAULT_REGIONS;
+        const child = { parent: this };
+        const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+
+        const globalBucket = new SecureBucket(`${name}-global-builds`, { platform, bucketName: "global-builds" }, child);
+        const regionalBuckets = regions.map(region => ({
+            region,
+            bucket: new SecureBucket(`${name}-${region}-builds`, { platform, bucketName: `${region}-builds` }, child),
+        }));
+        const table = secureTable(`${name}-host-deployment-logs`, {
+            platform, tableName: "host-deployment-logs", hashKey: "build_id", rangeKey: "host_id",
+        }, child);
+
+        this.fileCopy = new FileCopyWorkflow(`${name}-file-copy`, {
+            platform,
+            sourceBuckets: [{ name: globalBucket.name, arn: globalBucket.arn }],
+            destinationBuckets: regionalBuckets.map(({ bucket }) => ({ name: bucket.name, arn: bucket.arn })),
+            maxConcurrency: args.maxConcurrency,
+            copyRetry: args.copyRetry,
+            notificationEmails: args.notificationEmails,
+            localEndpoint: args.localEndpoint,
+        }, child);
+
+        const buildQueue = new QueueWithDlq(`${name}-build-requests`, {
+            platform, queueName: "build-requests", consumerTimeoutSeconds: BUILD_WORKER_TIMEOUT_SECONDS,
+        }, child);
+
+        const buildWorker = new LambdaFunction(`${name}-build-worker`, {
+            platform,
+            functionName: "build-worker",
+            description: "Builds a commit from the build-requests queue and uploads build-<id>.zip once",
+            handlerFactory: buildWorkerHandler,
+            environment: { BUILDS_BUCKET: globalBucket.name },
+            statements: [
+                { sid: "ConsumeBuildRequests", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [buildQueue.arn] },
+                { sid: "UploadArtifacts", actions: ["s3:PutObject"], resources: [pulumi.interpolate`${globalBucket.arn}/build-*`] },
+            ],
+            runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
+            timeoutSeconds: BUILD_WORKER_TIMEOUT_SECONDS,
+        }, child);
+        new aws.lambda.EventSourceMapping(`${name}-build-worker-source`, {
+            eventSourceArn: buildQueue.arn,
+            functionName: buildWorker.name,
+            batchSize: args.buildBatchSize ?? 10,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        }, { parent: this, dependsOn: [buildWorker] });
+
+        const replicationWorker = new LambdaFunction(`${name}-replication-worker`, {
+            platform,
+            functionName: "replication-worker",
+            description: "Starts the file copy workflow for each build uploaded to global-builds",
+            handlerFactory: replicationWorkerHandler,
+            environment: {
+                STATE_MACHINE_ARN: this.fileCopy.stateMachineArn,
+                DESTINATION_BUCKETS: pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name)).apply(names => JSON.stringify(names)),
+            },
+            statements: [{ sid: "StartFileCopy", actions: ["states:StartExecution"], resources: [this.fileCopy.stateMachineArn] }],
+        }, child);
+        this.notifyOnCreate(`${name}-global-builds`, globalBucket, replicationWorker, accountId);
+
+        const regionalSync = new LambdaFunction(`${name}-regional-sync`, {
+            platform,
+            functionName: "regional-sync",
+            description: "Simulates the P2P rollout of a build in one region by writing its host records",
+            handlerFactory: regionalSyncHandler,
+            environment: {
+                HOST_DEPLOYMENT_TABLE: table.name,
+                REGION_BY_BUCKET: pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name))
+                    .apply(names => JSON.stringify(Object.fromEntries(names.map((bucketName, index) => [bucketName, regions[index]])))),
+                HOSTS_PER_REGION: String(args.hostsPerRegion ?? 1000),
+                SYNC_CONCURRENCY: String(args.syncConcurrency ?? 8),
+            },
+            statements: [{ sid: "WriteHostRecords", actions: ["dynamodb:BatchWriteItem"], resources: [table.arn] }],
+            timeoutSeconds: 120,
+        }, child);
+        for (const { region, bucket } of regionalBuckets) {
+            this.notifyOnCreate(`${name}-${region}-builds`, bucket, regionalSync, accountId);
+        }
+
+        const api = new RestApi(`${name}-api`, {
+            platform,
+            apiName: "builds-api",
+            description: "Build requests: POST /builds {\"commit\": \"...\"} queues a build",
+            routes: [{ kind: "sqs", method: "POST", path: "builds", queue: buildQueue.queue, requestSchema: BUILD_REQUEST_SCHEMA }],
+            localEndpoint: args.localEndpoint,
+        }, child);
+
+        this.buildsApiUrl = api.url;
+        this.globalBucketName = globalBucket.name;
+        this.regionalBucketNames = pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name))
+            .apply(names => Object.fromEntries(names.map((bucketName, index) => [regions[index], bucketName])));
+        this.hostDeploymentTableName = table.name;
+        this.buildQueueUrl = buildQueue.url;
+        this.buildDlqUrl = buildQueue.dlqUrl;
+        this.stateMachineArn = this.fileCopy.stateMachineArn;
+        this.trackingTableName = this.fileCopy.trackingTableName;
+        this.failureTopicArn = this.fileCopy.failureTopicArn;
+        this.stepFunctionApiUrl = this.fileCopy.apiUrl;
+        this.registerOutputs({
+            buildsApiUrl: this.buildsApiUrl,
+            globalBucketName: this.globalBucketName,
+            regionalBucketNames: this.regionalBucketNames,
+            hostDeploymentTableName: this.hostDeploymentTableName,
+            buildQueueUrl: this.buildQueueUrl,
+            buildDlqUrl: this.buildDlqUrl,
+            stateMachineArn: this.stateMachineArn,
+            trackingTableName: this.trackingTableName,
+            failureTopicArn: this.failureTopicArn,
+            stepFunctionApiUrl: this.stepFunctionApiUrl,
+        });
+    }
+
+    /** The bucket's ONE notification configuration (S3 keeps one per bucket), invoking `target` on every new object. */
+    private notifyOnCreate(prefix: string, bucket: SecureBucket, target: LambdaFunction, accountId: pulumi.Input<string>): void {
+        const permission = new aws.lambda.Permission(`${prefix}-invoke`, {
+            action: "lambda:InvokeFunction",
+            function: target.name,
+            principal: "s3.amazonaws.com",
+            sourceArn: bucket.arn,
+            // Bucket names can be re-registered by another account; the account pins the source.
+            sourceAccount: accountId,
+        }, { parent: this });
+        new aws.s3.BucketNotification(`${prefix}-notification`, {
+            bucket: bucket.bucket.id,
+            lambdaFunctions: [{ lambdaFunctionArn: target.arn, events: OBJECT_CREATED }],
+        }, { parent: this, dependsOn: [permission, bucket.policy] });
+    }
+}

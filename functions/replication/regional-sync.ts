@@ -1,0 +1,97 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { S3Event } from "aws-lambda";
+import { decodeS3Key } from "./replication-worker";
+
+/** BatchWriteItem's per-request limit. */
+export const BATCH_SIZE = 25;
+
+export interface HostDeploymentRecord {
+    build_id: string;
+    host_id: string;
+    region: string;
+    status: "DEPLOYED";
+    deployedAt: string;
+    bucket: string;
+    key: string;
+}
+
+/** Host ids are fixed per region and index, so a repeated event rewrites the same items. */
+export function hostIdOf(region: string, index: number): string {
+    return `${region}-host-${String(index + 1).padStart(5, "0")}`;
+}
+
+export function chunk<T>(items: T[], size: number): T[][] {
+    const chunks: T[][] = [];
+    for (let start = 0; start < items.length; start += size) {
+        chunks.push(items.slice(start, start + size));
+    }
+    return chunks;
+}
+
+/** Full-jitter exponential backoff (AWS Architecture Blog): random in [0, base·2^attempt]. */
+export function backoffDelayMs(baseMs: number, attempt: number): number {
+    return Math.random() * baseMs * 2 ** attempt;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        while (next < items.length) {
+            const item = items[next++];
+            await work(item);
+        }
+    });
+    await Promise.all(lanes);
+}
+
+/**
+ * `regional-sync`: simulates the P2P rollout of a build that reached a regional bucket by writing
+ * HOSTS_PER_REGION host records to HOST_DEPLOYMENT_TABLE, 25 per BatchWriteItem with SYNC_CONCURRENCY
+ * requests in flight; UnprocessedItems are retried with backoff up to MAX_WRITE_ATTEMPTS, then it fails.
+ */
+export function regionalSyncHandler(): (event: S3Event) => Promise<{ written: number }> {
+    const tableName = process.env.HOST_DEPLOYMENT_TABLE ?? "";
+    const regionByBucket: Record<string, string> = JSON.parse(process.env.REGION_BY_BUCKET ?? "{}");
+    const hostsPerRegion = Number(process.env.HOSTS_PER_REGION ?? "1000");
+    const concurrency = Number(process.env.SYNC_CONCURRENCY ?? "8");
+    const maxAttempts = Number(process.env.MAX_WRITE_ATTEMPTS ?? "8");
+    const backoffBaseMs = Number(process.env.BACKOFF_BASE_MS ?? "50");
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+    const writeBatch = async (records: HostDeploymentRecord[]): Promise<void> => {
+        let pending: NonNullable<BatchWriteCommand["input"]["RequestItems"]>[string] = records.map(record => ({ PutRequest: { Item: record } }));
+        for (let attempt = 1; ; attempt++) {
+            const result = await documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+            pending = result.UnprocessedItems?.[tableName] ?? [];
+            if (pending.length === 0) {
+                return;
+            }
+            if (attempt >= maxAttempts) {
+                throw new Error(`${pending.length} host records still unprocessed after ${attempt} BatchWriteItem attempts`);
+            }
+            await new Promise(resolve => setTimeout(resolve, backoffDelayMs(backoffBaseMs, attempt)));
+        }
+    };
+
+    return async event => {
+        let written = 0;
+        for (const record of event.Records) {
+            const bucket = record.s3.bucket.name;
+            const key = decodeS3Key(record.s3.object.key);
+            const region = regionByBucket[bucket];
+            if (!region) {
+                throw new Error(`bucket ${bucket} is not a regional builds bucket`);
+            }
+            const deployedAt = new Date().toISOString();
+            const hosts: HostDeploymentRecord[] = Array.from({ length: hostsPerRegion }, (_, index) => ({
+                build_id: key, host_id: hostIdOf(region, index), region, status: "DEPLOYED", deployedAt, bucket, key,
+            }));
+            await forEachLimited(chunk(hosts, BATCH_SIZE), concurrency, writeBatch);
+            written += hosts.length;
+            console.log(JSON.stringify({ event: "region-synced", region, buildId: key, hosts: hosts.length }));
+        }
+        return { written };
+    };
+}
