@@ -1,0 +1,321 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { confirmationSenderHandler } from "../functions/events/confirmation-sender";
+import { eventApiHandler, EVENT_REQUEST_SCHEMA } from "../functions/events/event-api";
+import { eventProcessorHandler } from "../functions/events/event-processor";
+import { eventReaderHandler } from "../functions/events/event-reader";
+import { LambdaFunction } from "./shared/lambda-function";
+import { physicalName, PlatformOptions } from "./shared/platform";
+import { FOURTEEN_DAYS_SECONDS, QueueWithDlq } from "./shared/queue-with-dlq";
+import { RestApi } from "./shared/rest-api";
+import { SecureBucket } from "./shared/secure-bucket";
+import { secureTable } from "./shared/table";
+
+export interface EventPipelineArgs {
+    platform: PlatformOptions;
+    /** Days a stored event lives before DynamoDB TTL removes it. Default: 30. */
+    eventTtlDays?: number;
+    /** Key prefix the EventBridge rule forwards Object Created events for. Default: `uploads/`. */
+    eventRulePrefix?: string;
+    /** SNS filter policy of the processing queue's subscription. Default: none (every event). */
+    filterPolicy?: Record<string, unknown>;
+    /** What the filter policy matches. Default: `MessageAttributes` (the SNS default). */
+    filterPolicyScope?: "MessageAttributes" | "MessageBody";
+    /** Messages per `event-processor` invocation. Default: 10. */
+    batchSize?: number;
+    /** LocalStack-style endpoint for the API URL (see RestApi). Default: stage invoke URL. */
+    localEndpoint?: string;
+    /** `Access-Control-Allow-Origin`. Default: `*`. */
+    corsAllowOrigin?: string;
+}
+
+export const DEFAULT_EVENT_TTL_DAYS = 30;
+export const DEFAULT_EVENT_RULE_PREFIX = "uploads/";
+const CONSUMER_TIMEOUT_SECONDS = 30;
+
+/**
+ * Seed 004: upload bucket → SNS event topic (also fed by an EventBridge rule and `POST /events`) →
+ * processing queue (DLQ) → `event-processor` → events table (TTL) + confirmation queue (DLQ) →
+ * `confirmation-sender`; `GET /events/{eventId}` reads a record; alarms go to an alerts topic.
+ */
+export class EventPipeline extends pulumi.ComponentResource {
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly topicArn: pulumi.Output<string>;
+    public readonly queueUrl: pulumi.Output<string>;
+    public readonly dlqUrl: pulumi.Output<string>;
+    public readonly confirmationQueueUrl: pulumi.Output<string>;
+    public readonly confirmationDlqUrl: pulumi.Output<string>;
+    public readonly tableName: pulumi.Output<string>;
+    /** API base URL: `POST ${apiUrl}/events`, `GET ${apiUrl}/events/{eventId}`. */
+    public readonly apiUrl: pulumi.Output<string>;
+    public readonly alertsTopicArn: pulumi.Output<string>;
+    public readonly keyArn: pulumi.Output<string>;
+
+    constructor(name: string, args: EventPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("serverless-pipelines:events:EventPipeline", name, {}, opts);
+        const child = { parent: this };
+        const platform = args.platform;
+        const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+
+        // S3, EventBridge and CloudWatch cannot publish to a topic under the AWS-managed alias/aws/sns key (its
+        // policy cannot grant them), and SNS needs a customer-managed key policy to deliver into an SSE-KMS queue.
+        const key = new aws.kms.Key(`${name}-key`, {
+            description: `Encrypts the ${physicalName(platform, "events")} topics and processing queue`,
+            enableKeyRotation: true,
+            deletionWindowInDays: platform.local ? 7 : 30,
+            policy: accountId.apply(account => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "AccountRootAdministers",
+                        Effect: "Allow",
+                        Principal: { AWS: `arn:aws:iam::${account}:root` },
+                        Action: "kms:*",
+                        Resource: "*",
+                    },
+                    {
+                        Sid: "ServicesPublishEncrypted",
+                        Effect: "Allow",
+                        Principal: { Service: ["s3.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"] },
+                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:SourceAccount": account } },
+                    },
+                ],
+            })),
+        }, child);
+        new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${physicalName(platform, "events")}`, targetKeyId: key.keyId }, child);
+
+        const bucket = new SecureBucket(`${name}-bucket`, { platform, bucketName: "event-uploads", versioning: true }, child);
+
+        const topic = new aws.sns.Topic(`${name}-topic`, {
+            name: physicalName(platform, "events"),
+            kmsMasterKeyId: key.arn,
+        }, child);
+
+        const rule = new aws.cloudwatch.EventRule(`${name}-object-created`, {
+            name: physicalName(platform, "events-object-created"),
+            description: "Forwards the upload bucket's Object Created events under the configured prefix to the event topic",
+            eventPattern: bucket.name.apply(bucketName => JSON.stringify({
+                source: ["aws.s3"],
+                "detail-type": ["Object Created"],
+                detail: {
+                    bucket: { name: [bucketName] },
+                    object: { key: [{ prefix: args.eventRulePrefix ?? DEFAULT_EVENT_RULE_PREFIX }] },
+                },
+            })),
+        }, child);
+
+        const topicPolicy = new aws.sns.TopicPolicy(`${name}-topic-policy`, {
+            arn: topic.arn,
+            policy: pulumi.all([topic.arn, bucket.arn, rule.arn, accountId]).apply(([topicArn, bucketArn, ruleArn, account]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "UploadBucketPublishes",
+                        Effect: "Allow",
+                        Principal: { Service: "s3.amazonaws.com" },
+                        Action: "sns:Publish",
+                        Resource: topicArn,
+                        Condition: { ArnLike: { "aws:SourceArn": bucketArn }, StringEquals: { "aws:SourceAccount": account } },
+                    },
+                    {
+                        Sid: "ObjectCreatedRulePublishes",
+                        Effect: "Allow",
+                        Principal: { Service: "events.amazonaws.com" },
+                        Action: "sns:Publish",
+                        Resource: topicArn,
+                        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+                    },
+                ],
+            })),
+        }, child);
+
+        new aws.cloudwatch.EventTarget(`${name}-object-created-target`, {
+            rule: rule.name,
+            arn: topic.arn,
+        }, { parent: this, dependsOn: [topicPolicy] });
+
+        // One notification configuration per bucket: the SNS topic for every ObjectCreated plus EventBridge delivery.
+        new aws.s3.BucketNotification(`${name}-bucket-notification`, {
+            bucket: bucket.name,
+            eventbridge: true,
+            topics: [{ topicArn: topic.arn, events: ["s3:ObjectCreated:*"] }],
+        }, { parent: this, dependsOn: [topicPolicy, bucket.policy] });
+
+        const table = secureTable(`${name}-table`, {
+            platform, tableName: "events", hashKey: "eventId", ttlAttribute: "expiresAt",
+        }, child);
+
+        const queue = new QueueWithDlq(`${name}-queue`, {
+            platform,
+            queueName: "events-processing",
+            consumerTimeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+            maxReceiveCount: 3,
+            dlqMessageRetentionSeconds: FOURTEEN_DAYS_SECONDS,
+            kmsKeyArn: key.arn,
+        }, child);
+
+        const queuePolicy = new aws.sqs.QueuePolicy(`${name}-queue-policy`, {
+            queueUrl: queue.url,
+            policy: pulumi.all([queue.arn, topic.arn]).apply(([queueArn, topicArn]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Sid: "EventTopicDelivers",
+                    Effect: "Allow",
+                    Principal: { Service: "sns.amazonaws.com" },
+                    Action: "sqs:SendMessage",
+                    Resource: queueArn,
+                    Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+                }],
+            })),
+        }, child);
+
+        new aws.sns.TopicSubscription(`${name}-subscription`, {
+            topic: topic.arn,
+            protocol: "sqs",
+            endpoint: queue.arn,
+            // The queue receives the publisher's JSON as is, not wrapped in an SNS envelope.
+            rawMessageDelivery: true,
+            filterPolicy: args.filterPolicy ? JSON.stringify(args.filterPolicy) : undefined,
+            filterPolicyScope: args.filterPolicy ? args.filterPolicyScope : undefined,
+        }, { parent: this, dependsOn: [queuePolicy] });
+
+        // Only the processor sends to it, so SQS-managed encryption suffices.
+        const confirmations = new QueueWithDlq(`${name}-confirmations`, {
+            platform, queueName: "events-confirmations", consumerTimeoutSeconds: CONSUMER_TIMEOUT_SECONDS, maxReceiveCount: 3,
+        }, child);
+
+        const consumeStatement = (sid: string, queueArn: pulumi.Input<string>) => ({
+            sid, actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources: [queueArn],
+        });
+
+        const processor = new LambdaFunction(`${name}-processor`, {
+            platform,
+            functionName: "event-processor",
+            description: "Normalises S3, EventBridge and API events, stores each once with a TTL, queues its confirmation",
+            handlerFactory: eventProcessorHandler,
+            environment: {
+                EVENTS_TABLE: table.name,
+                CONFIRMATION_QUEUE_URL: confirmations.url,
+                EVENT_TTL_DAYS: String(args.eventTtlDays ?? DEFAULT_EVENT_TTL_DAYS),
+            },
+            statements: [
+                consumeStatement("ConsumeProcessingQueue", queue.arn),
+                // Receiving from an SSE-KMS queue decrypts with its key.
+                { sid: "DecryptProcessingQueue", actions: ["kms:Decrypt"], resources: [key.arn] },
+                { sid: "StoreEventsOnce", actions: ["dynamodb:DeleteItem", "dynamodb:PutItem"], resources: [table.arn] },
+                { sid: "QueueConfirmations", actions: ["sqs:SendMessage"], resources: [confirmations.arn] },
+            ],
+            runtimePackages: ["@aws-lambda-powertools/batch"],
+            timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+        }, child);
+
+        const sender = new LambdaFunction(`${name}-sender`, {
+            platform,
+            functionName: "confirmation-sender",
+            description: "Marks stored events CONFIRMED, once",
+            handlerFactory: confirmationSenderHandler,
+            environment: { EVENTS_TABLE: table.name },
+            statements: [
+                consumeStatement("ConsumeConfirmationQueue", confirmations.arn),
+                { sid: "ConfirmEvents", actions: ["dynamodb:UpdateItem"], resources: [table.arn] },
+            ],
+            runtimePackages: ["@aws-lambda-powertools/batch"],
+            timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
+        }, child);
+
+        const batchSize = args.batchSize ?? 10;
+        new aws.lambda.EventSourceMapping(`${name}-processor-source`, {
+            eventSourceArn: queue.arn,
+            functionName: processor.name,
+            batchSize,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        }, { parent: this, dependsOn: [processor] });
+        new aws.lambda.EventSourceMapping(`${name}-sender-source`, {
+            eventSourceArn: confirmations.arn,
+            functionName: sender.name,
+            batchSize,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        }, { parent: this, dependsOn: [sender] });
+
+        const publisher = new LambdaFunction(`${name}-api`, {
+            platform,
+            functionName: "event-api",
+            description: "POST /events: validates a user event and publishes it to the event topic",
+            handlerFactory: eventApiHandler,
+            environment: { EVENT_TOPIC_ARN: topic.arn, CORS_ALLOW_ORIGIN: args.corsAllowOrigin ?? "*" },
+            statements: [
+                { sid: "PublishEvents", actions: ["sns:Publish"], resources: [topic.arn] },
+                // Publishing to an SSE-KMS topic needs a data key from the topic's key.
+                { sid: "EncryptForTopic", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [key.arn] },
+            ],
+            runtimePackages: ["superstruct"],
+        }, child);
+
+        const reader = new LambdaFunction(`${name}-reader`, {
+            platform,
+            functionName: "event-reader",
+            description: "GET /events/{eventId}: the stored event and its status",
+            handlerFactory: eventReaderHandler,
+            environment: { EVENTS_TABLE: table.name, CORS_ALLOW_ORIGIN: args.corsAllowOrigin ?? "*" },
+            statements: [{ sid: "ReadEvents", actions: ["dynamodb:GetItem"], resources: [table.arn] }],
+        }, child);
+
+        const api = new RestApi(`${name}-api-gateway`, {
+            platform,
+            apiName: "events-api",
+            description: "Publish events and read their processing status",
+            routes: [
+                { kind: "lambda", method: "POST", path: "events", function: publisher, requestSchema: EVENT_REQUEST_SCHEMA },
+                { kind: "lambda", method: "GET", path: "events/{eventId}", function: reader },
+            ],
+            localEndpoint: args.localEndpoint,
+            corsAllowOrigin: args.corsAllowOrigin,
+        }, child);
+
+        const alerts = new aws.sns.Topic(`${name}-alerts`, {
+            name: physicalName(platform, "events-alerts"),
+            kmsMasterKeyId: key.arn,
+        }, child);
+        const alarm = (suffix: string, description: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "comparisonOperator" | "evaluationPeriods">) =>
+            new aws.cloudwatch.MetricAlarm(`${name}-${suffix}-alarm`, {
+                name: physicalName(platform, `${suffix}-alarm`),
+                alarmDescription: description,
+                comparisonOperator: "GreaterThanThreshold",
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+                alarmActions: [alerts.arn],
+                okActions: [alerts.arn],
+                ...metric,
+            }, child);
+        for (const [suffix, dlq] of [["events-dlq", queue], ["events-confirmations-dlq", confirmations]] as const) {
+            alarm(suffix, `Messages waiting in ${suffix}: events that failed ${dlq.maxReceiveCount} times`, {
+                namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
+                dimensions: { QueueName: dlq.dlqName }, period: 60, threshold: 0,
+            });
+        }
+        for (const [suffix, fn] of [["event-processor", processor], ["confirmation-sender", sender], ["event-api", publisher], ["event-reader", reader]] as const) {
+            alarm(`${suffix}-errors`, `${suffix} invocations failed`, {
+                namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum",
+                dimensions: { FunctionName: fn.name }, period: 60, threshold: 0,
+            });
+        }
+
+        this.bucketName = bucket.name;
+        this.topicArn = topic.arn;
+        this.queueUrl = queue.url;
+        this.dlqUrl = queue.dlqUrl;
+        this.confirmationQueueUrl = confirmations.url;
+        this.confirmationDlqUrl = confirmations.dlqUrl;
+        this.tableName = table.name;
+        this.apiUrl = api.url;
+        this.alertsTopicArn = alerts.arn;
+        this.keyArn = key.arn;
+        this.registerOutputs({
+            bucketName: this.bucketName, topicArn: this.topicArn, queueUrl: this.queueUrl, dlqUrl: this.dlqUrl,
+            confirmationQueueUrl: this.confirmationQueueUrl, tableName: this.tableName, apiUrl: this.apiUrl,
+            alertsTopicArn: this.alertsTopicArn,
+        });
+    }
+}

@@ -1,0 +1,163 @@
+import { createHash } from "crypto";
+
+/** Where an event entered the pipeline. */
+export type EventSource = "s3" | "eventbridge" | "api";
+
+/** The one record shape every source is normalised into (stored in the events table). */
+export interface NormalisedEvent {
+    eventId: string;
+    source: EventSource;
+    type: string;
+    subject: string;
+    payload: Record<string, unknown>;
+    receivedAt: string;
+}
+
+/** What `POST /events` and `scripts/trigger-event.ts` publish to the topic. */
+export interface ApiEventMessage {
+    kind: "api-event";
+    eventId: string;
+    type: string;
+    subject: string;
+    payload: Record<string, unknown>;
+    publishedAt: string;
+}
+
+/** Type stored for an uploaded object, whichever path (S3 notification or EventBridge) delivered it. */
+export const OBJECT_CREATED_TYPE = "s3:ObjectCreated";
+
+export type Normalised =
+    | { ok: true; events: NormalisedEvent[]; ignored?: string }
+    | { ok: false; reason: string };
+
+/**
+ * The id of an uploaded object's creation: the S3 notification and the EventBridge event of one upload
+ * carry the same bucket, key and version id (sequencer when unversioned), so both paths collapse to one record.
+ */
+export function objectEventId(bucket: string, key: string, versionId: string | undefined, sequencer: string | undefined): string {
+    const identity = [bucket, key, versionId ? `v:${versionId}` : `s:${sequencer ?? ""}`].join("\n");
+    return `s3-${createHash("sha256").update(identity).digest("hex").slice(0, 32)}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown): string | undefined {
+    return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** S3 notifications URL-encode keys with `+` for spaces; EventBridge events do not. */
+function decodeS3Key(key: string): string {
+    try {
+        return decodeURIComponent(key.replace(/\+/g, " "));
+    } catch {
+        return key;
+    }
+}
+
+function fromS3Notification(records: unknown[], receivedAt: string): Normalised {
+    const events: NormalisedEvent[] = [];
+    for (const [index, record] of records.entries()) {
+        const s3 = isRecord(record) && isRecord(record.s3) ? record.s3 : undefined;
+        const bucket = s3 && isRecord(s3.bucket) ? text(s3.bucket.name) : undefined;
+        const object = s3 && isRecord(s3.object) ? s3.object : undefined;
+        const rawKey = object ? text(object.key) : undefined;
+        if (!isRecord(record) || !bucket || !object || !rawKey) {
+            return { ok: false, reason: `S3 notification record ${index} lacks s3.bucket.name or s3.object.key` };
+        }
+        const key = decodeS3Key(rawKey);
+        const versionId = text(object.versionId);
+        const sequencer = text(object.sequencer);
+        events.push({
+            eventId: objectEventId(bucket, key, versionId, sequencer),
+            source: "s3",
+            type: OBJECT_CREATED_TYPE,
+            subject: `s3://${bucket}/${key}`,
+            payload: {
+                bucket, key, versionId: versionId ?? null, size: typeof object.size === "number" ? object.size : null,
+                eTag: text(object.eTag) ?? null, eventName: text(record.eventName) ?? null, eventTime: text(record.eventTime) ?? null,
+            },
+            receivedAt,
+        });
+    }
+    return { ok: true, events };
+}
+
+function fromEventBridge(message: Record<string, unknown>, receivedAt: string): Normalised {
+    const detail = isRecord(message.detail) ? message.detail : undefined;
+    const bucket = detail && isRecord(detail.bucket) ? text(detail.bucket.name) : undefined;
+    const object = detail && isRecord(detail.object) ? detail.object : undefined;
+    const key = object ? text(object.key) : undefined;
+    if (!detail || !bucket || !object || !key) {
+        return { ok: false, reason: "EventBridge Object Created event lacks detail.bucket.name or detail.object.key" };
+    }
+    const versionId = text(object["version-id"]);
+    return {
+        ok: true,
+        events: [{
+            eventId: objectEventId(bucket, key, versionId, text(object.sequencer)),
+            source: "eventbridge",
+            type: OBJECT_CREATED_TYPE,
+            subject: `s3://${bucket}/${key}`,
+            payload: {
+                bucket, key, versionId: versionId ?? null, size: typeof object.size === "number" ? object.size : null,
+                eTag: text(object.etag) ?? null, eventName: text(detail.reason) ?? null, eventTime: text(message.time) ?? null,
+            },
+            receivedAt,
+        }],
+    };
+}
+
+function fromApi(message: Record<string, unknown>, receivedAt: string): Normalised {
+    const eventId = text(message.eventId);
+    const type = text(message.type);
+    if (!eventId || !type) {
+        return { ok: false, reason: "API event lacks eventId or type" };
+    }
+    return {
+        ok: true,
+        events: [{
+            eventId,
+            source: "api",
+            type,
+            subject: text(message.subject) ?? type,
+            payload: isRecord(message.payload) ? message.payload : {},
+            receivedAt,
+        }],
+    };
+}
+
+/**
+ * Normalises one queue message body (raw SNS delivery) into records. Never throws: a body that is not
+ * JSON or not a known event comes back as `ok: false` with the reason, so the caller can fail just that record.
+ */
+export function normaliseMessage(body: string, receivedAt: string): Normalised {
+    let message: unknown;
+    try {
+        message = JSON.parse(body);
+    } catch (error) {
+        return { ok: false, reason: `body is not JSON: ${(error as Error).message}` };
+    }
+    if (!isRecord(message)) {
+        return { ok: false, reason: "body is not a JSON object" };
+    }
+    if (message.Event === "s3:TestEvent") {
+        return { ok: true, events: [], ignored: `s3:TestEvent for bucket ${String(message.Bucket)}` };
+    }
+    if (Array.isArray(message.Records)) {
+        return fromS3Notification(message.Records, receivedAt);
+    }
+    if (message.source === "aws.s3" && message["detail-type"] === "Object Created") {
+        return fromEventBridge(message, receivedAt);
+    }
+    if (message.kind === "api-event") {
+        return fromApi(message, receivedAt);
+    }
+    return { ok: false, reason: "body is not an S3 notification, an EventBridge Object Created event or an API event" };
+}
+
+/** TTL attribute value: epoch seconds `days` after `now`. */
+export function expiresAt(now: Date, days: number): number {
+    return Math.floor(now.getTime() / 1000) + Math.round(days * 24 * 60 * 60);
+}
