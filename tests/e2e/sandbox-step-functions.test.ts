@@ -1,0 +1,212 @@
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { expect } from "chai";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
+import type { RecordedResource } from "../../sandbox/mock-cloud";
+import { createStepFunctionsService } from "../../sandbox/services/step-functions";
+
+const REGION = "us-east-1";
+const ACCOUNT = "000000000000";
+const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+function stateMachineResource(name: string, definition: object): RecordedResource {
+    const arn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+    return {
+        type: "aws:sfn/stateMachine:StateMachine", name, urn: `urn:pulumi:mock::aws:sfn/stateMachine:StateMachine::${name}`, id: arn,
+        inputs: { name, definition: JSON.stringify(definition), roleArn: `arn:aws:iam::${ACCOUNT}:role/${name}-role`, type: "STANDARD" },
+        state: { name, arn },
+    };
+}
+
+/** Functions by name; each receives the payload and may throw an error whose name Step Functions sees. */
+function fakeFunctions(handlers: Record<string, (payload: any) => Promise<unknown>>): FunctionRuntime {
+    return {
+        invoke: async (nameOrArn, payload) => handlers[nameOrArn.split(":").pop()!](payload),
+        invokeAsync: () => undefined,
+    };
+}
+
+async function serve(service: SandboxService): Promise<{ server: http.Server; url: string }> {
+    const server = http.createServer(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) {
+            chunks.push(chunk as Buffer);
+        }
+        if (!await service.handle(req, Buffer.concat(chunks), res)) {
+            res.writeHead(404).end();
+        }
+    });
+    await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function finished(sfn: SFNClient, executionArn: string, deadlineMs = 10_000): Promise<DescribeExecutionCommandOutput> {
+    const deadline = Date.now() + deadlineMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+        const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (execution.status !== "RUNNING") {
+            return execution;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`${executionArn} still RUNNING after ${deadlineMs} ms`);
+        }
+        await new Promise(resolve => setTimeout(resolve, delay));
+    }
+}
+
+describe("sandbox Step Functions service", () => {
+    const calls: Record<string, number> = {};
+    const functions = fakeFunctions({
+        // Fails its first call with a named error, then succeeds: exercises Retry on ErrorEquals.
+        flaky: async payload => {
+            calls.flaky = (calls.flaky ?? 0) + 1;
+            if (calls.flaky === 1) {
+                throw Object.assign(new Error("warming up"), { name: "TransientError" });
+            }
+            return { ...payload, attempts: calls.flaky };
+        },
+        broken: async () => {
+            throw Object.assign(new Error("disk on fire"), { name: "FatalError" });
+        },
+        echo: async payload => ({ echoed: payload }),
+    });
+    const tableName = "tracking";
+    const machines = [
+        stateMachineResource("retrying", {
+            StartAt: "Flaky",
+            States: {
+                Flaky: { Type: "Task", Resource: fnArn("flaky"), Retry: [{ ErrorEquals: ["TransientError"], IntervalSeconds: 1, MaxAttempts: 2 }], End: true },
+            },
+        }),
+        stateMachineResource("catching", {
+            StartAt: "Broken",
+            States: {
+                Broken: { Type: "Task", Resource: fnArn("broken"), Catch: [{ ErrorEquals: ["FatalError"], ResultPath: "$.failure", Next: "Recorded" }], End: true },
+                Recorded: { Type: "Pass", End: true },
+            },
+        }),
+        stateMachineResource("uncaught", {
+            StartAt: "Invoke",
+            States: {
+                Invoke: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn("broken"), "Payload.$": "$" }, End: true },
+            },
+        }),
+        stateMachineResource("storing", {
+            StartAt: "Store",
+            States: {
+                Store: {
+                    Type: "Task", Resource: "arn:aws:states:::dynamodb:putItem",
+                    Parameters: {
+                        TableName: tableName,
+                        Item: { fileKey: { "S.$": "$.key" }, executionId: { "S.$": "$$.Execution.Id" } },
+                        ConditionExpression: "attribute_not_exists(fileKey)",
+                    },
+                    ResultPath: null,
+                    Catch: [{ ErrorEquals: ["DynamoDB.ConditionalCheckFailedException"], ResultPath: "$.duplicate", Next: "Duplicate" }],
+                    Next: "Stored",
+                },
+                Stored: { Type: "Succeed" },
+                Duplicate: { Type: "Pass", End: true },
+            },
+        }),
+    ];
+    let dynalite: http.Server;
+    let sandbox: { server: http.Server; url: string };
+    let service: SandboxService;
+    let sfn: SFNClient;
+    let dynamodb: DynamoDBClient;
+
+    before(async () => {
+        dynalite = require("dynalite")();
+        await new Promise<void>(resolve => dynalite.listen(0, "127.0.0.1", resolve));
+        const dynaliteUrl = `http://127.0.0.1:${(dynalite.address() as AddressInfo).port}`;
+        dynamodb = new DynamoDBClient({ endpoint: dynaliteUrl, region: REGION, credentials });
+        await dynamodb.send(new CreateTableCommand({
+            TableName: tableName, BillingMode: "PAY_PER_REQUEST",
+            AttributeDefinitions: [{ AttributeName: "fileKey", AttributeType: "S" }], KeySchema: [{ AttributeName: "fileKey", KeyType: "HASH" }],
+        }));
+        // Service integrations go to ctx.endpoint: here straight to dynalite.
+        service = createStepFunctionsService({ endpoint: dynaliteUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { retryIntervalMs: 0 });
+        sandbox = await serve(service);
+        sfn = new SFNClient({ endpoint: sandbox.url, region: REGION, credentials });
+    });
+
+    after(async () => {
+        sfn.destroy();
+        dynamodb.destroy();
+        await service.close?.();
+        await new Promise(resolve => sandbox.server.close(resolve));
+        await new Promise(resolve => dynalite.close(resolve));
+    });
+
+    const arnOf = (name: string) => machines.find(machine => machine.name === name)!.state.arn as string;
+
+    it("retries a Lambda task that fails once with a named error and succeeds, with the retry in the history", async () => {
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("retrying"), name: "retry-1", input: JSON.stringify({ build: "b1" }) }));
+        expect(executionArn).to.equal(`arn:aws:states:${REGION}:${ACCOUNT}:execution:retrying:retry-1`);
+        const execution = await finished(sfn, executionArn!);
+        expect(execution.status).to.equal("SUCCEEDED");
+        expect(JSON.parse(execution.output!)).to.deep.equal({ build: "b1", attempts: 2 });
+        const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+        const types = events!.map(event => event.type);
+        expect(types[0]).to.equal("ExecutionStarted");
+        expect(types).to.include("TaskFailed");
+        expect(types[types.length - 1]).to.equal("ExecutionSucceeded");
+        const failed = events!.find(event => event.type === "TaskFailed")!;
+        expect(failed.taskFailedEventDetails?.error).to.equal("TransientError");
+    });
+
+    it("follows a Catch on the Lambda error's name and keeps the error document in $.failure", async () => {
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("catching"), input: JSON.stringify({ order: 7 }) }));
+        const execution = await finished(sfn, executionArn!);
+        expect(execution.status).to.equal("SUCCEEDED");
+        const output = JSON.parse(execution.output!);
+        expect(output.order).to.equal(7);
+        expect(output.failure.Error).to.equal("FatalError");
+        expect(JSON.parse(output.failure.Cause)).to.include({ errorType: "FatalError", errorMessage: "disk on fire" });
+    });
+
+    it("fails an execution whose lambda:invoke task error is not caught, with error and cause", async () => {
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("uncaught"), input: "{}" }));
+        const execution = await finished(sfn, executionArn!);
+        expect(execution.status).to.equal("FAILED");
+        expect(execution.error).to.equal("FatalError");
+        expect(execution.cause).to.contain("disk on fire");
+        const failed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arnOf("uncaught"), statusFilter: "FAILED" }));
+        expect(failed.executions!.map(item => item.executionArn)).to.deep.equal([executionArn]);
+        const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arnOf("uncaught"), statusFilter: "RUNNING" }));
+        expect(running.executions).to.deep.equal([]);
+    });
+
+    it("writes the item of a dynamodb:putItem task and names a failed condition DynamoDB.ConditionalCheckFailedException", async () => {
+        const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("storing"), name: "store-1", input: JSON.stringify({ key: "build-1.zip" }) }));
+        expect((await finished(sfn, first.executionArn!)).status).to.equal("SUCCEEDED");
+        const { Item } = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { fileKey: { S: "build-1.zip" } } }));
+        expect(Item).to.deep.equal({ fileKey: { S: "build-1.zip" }, executionId: { S: first.executionArn } });
+
+        const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("storing"), name: "store-2", input: JSON.stringify({ key: "build-1.zip" }) }));
+        const execution = await finished(sfn, second.executionArn!);
+        expect(execution.status).to.equal("SUCCEEDED");
+        expect(JSON.parse(execution.output!).duplicate.Error).to.equal("DynamoDB.ConditionalCheckFailedException");
+    });
+
+    it("rejects a second start under a finished execution's name with ExecutionAlreadyExists", async () => {
+        const stateMachineArn = arnOf("catching");
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "once-only", input: "{}" }));
+        await finished(sfn, executionArn!);
+        const error = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "once-only", input: "{}" })).then(() => undefined, (caught: Error) => caught);
+        expect(error?.name).to.equal("ExecutionAlreadyExists");
+        expect((error as any).$metadata.httpStatusCode).to.equal(400);
+    });
+
+    it("answers unknown state machines and executions with AWS's error codes", async () => {
+        const missing = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:nope`;
+        const start = await sfn.send(new StartExecutionCommand({ stateMachineArn: missing })).then(() => undefined, (caught: Error) => caught);
+        expect(start?.name).to.equal("StateMachineDoesNotExist");
+        const describe = await sfn.send(new DescribeExecutionCommand({ executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:nope:x` })).then(() => undefined, (caught: Error) => caught);
+        expect(describe?.name).to.equal("ExecutionDoesNotExist");
+    });
+});
