@@ -219,7 +219,7 @@ describe("replication functions (serialized archives)", () => {
             expect(batchSizes).to.deep.equal([25, 25, 10]);
             const item = written.get("build-abc+1.zip|region-b-host-00001");
             expect(item).to.include({ build_id: "build-abc+1.zip", host_id: "region-b-host-00001", region: "region-b", status: "DEPLOYED", bucket: "art-region-b-builds", key: "build-abc+1.zip" });
-            expect(Date.parse(item.deployedAt)).to.be.a("number").and.not.NaN;
+            expect(Number.isNaN(Date.parse(item.deployedAt))).to.equal(false);
             expect([...written.values()].every(record => record.region === "region-b")).to.equal(true);
         });
 
@@ -281,7 +281,7 @@ describe("replication functions (serialized archives)", () => {
             let error: Error | undefined;
             await handler(s3Event("someone-else", [{ key: "build-q.zip" }])).catch(caught => { error = caught; });
             expect(error?.message).to.match(/not a regional builds bucket/);
-            expect(dynamo.commandCalls(BatchWriteCommand)).to.be.empty;
+            expect(dynamo.commandCalls(BatchWriteCommand)).to.have.length(0);
         });
     });
 });
