@@ -51,5 +51,6 @@ export function dlqProcessorHandler(): (event: SQSEvent, context: Context) => Pr
         }
     };
 
-    return (event, context) => processPartialResponse(event, recordFailure, processor, { context });
+    // Failed records are redelivered from the DLQ one by one, same as for partial failures.
+    return (event, context) => processPartialResponse(event, recordFailure, processor, { context, throwOnFullBatchFailure: false });
 }

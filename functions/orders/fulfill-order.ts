@@ -52,5 +52,6 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
         }
     };
 
-    return (event, context) => processPartialResponse(event, fulfil, processor, { context });
+    // A batch where every attempt fails is still a normal outcome: report the records instead of raising a Lambda error.
+    return (event, context) => processPartialResponse(event, fulfil, processor, { context, throwOnFullBatchFailure: false });
 }

@@ -46,7 +46,7 @@ export const ORDER_REQUEST_JSON_SCHEMA = {
     },
 };
 
-function describe(value: unknown): string {
+function shown(value: unknown): string {
     return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
@@ -55,19 +55,19 @@ export function validateOrderRules(order: Record<string, unknown>): ValidationRe
     const reasons: string[] = [];
     const { customerId, productId, quantity, price } = order;
     if (typeof customerId !== "string" || !CUSTOMER_ID_PATTERN.test(customerId)) {
-        reasons.push(`customerId: must look like CUST-1234, got ${describe(customerId)}`);
+        reasons.push(`customerId: must look like CUST-1234, got ${shown(customerId)}`);
     }
     if (typeof productId !== "string" || !PRODUCT_ID_PATTERN.test(productId)) {
-        reasons.push(`productId: must look like PROD-1234, got ${describe(productId)}`);
+        reasons.push(`productId: must look like PROD-1234, got ${shown(productId)}`);
     }
     const quantityOk = typeof quantity === "number" && Number.isInteger(quantity) && quantity > 0;
     if (!quantityOk) {
-        reasons.push(`quantity: must be a whole number greater than 0, got ${describe(quantity)}`);
+        reasons.push(`quantity: must be a whole number greater than 0, got ${shown(quantity)}`);
     }
     const priceCents = typeof price === "number" && Number.isFinite(price) ? Math.round(price * 100) : NaN;
     const priceOk = typeof price === "number" && price > 0 && Number.isSafeInteger(priceCents) && Math.abs(price * 100 - priceCents) < 1e-6;
     if (!priceOk) {
-        reasons.push(`price: must be greater than 0 with at most 2 decimals, got ${describe(price)}`);
+        reasons.push(`price: must be greater than 0 with at most 2 decimals, got ${shown(price)}`);
     }
     if (quantityOk && priceOk) {
         const totalCents = priceCents * (quantity as number);
