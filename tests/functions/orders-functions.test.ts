@@ -34,7 +34,6 @@ describe("order functions (serialized archives)", () => {
     const documents = mockClient(DynamoDBDocumentClient);
     const stepFunctions = mockClient(SFNClient);
     let resources: RecordedResource[];
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const handlerOf = (name: string, env: Record<string, string> = {}): any =>
         loadArchiveHandler(archiveOf(one(resources, "aws:lambda/function:Function", r => r.inputs.name === `dofs-test-${name}`)),
             { ORDERS_TABLE: ORDERS, FAILED_ORDERS_TABLE: FAILED, STATE_MACHINE_ARN: MACHINE, ...env });
@@ -227,7 +226,7 @@ describe("order functions (serialized archives)", () => {
             const put = documents.commandCalls(PutCommand)[0].args[0].input;
             expect(put).to.deep.include({ TableName: FAILED, ConditionExpression: "attribute_not_exists(order_id)" });
             expect(put.Item).to.deep.include({ order_id: ORDER_ID, order, attempts: 4, lastError: order.lastError });
-            expect(Date.parse(put.Item!.failedAt)).to.be.a("number").and.not.NaN;
+            expect(Number.isNaN(Date.parse(put.Item!.failedAt))).to.equal(false);
             const update = documents.commandCalls(UpdateCommand)[0].args[0].input;
             expect(update).to.deep.include({ TableName: ORDERS, ConditionExpression: "#status = :from" });
             expect(update.ExpressionAttributeValues).to.deep.include({ ":from": "PROCESSING", ":to": "FAILED", ":lastError": order.lastError });
