@@ -1,0 +1,207 @@
+import * as path from "path";
+import { Worker } from "worker_threads";
+import { materializeArchive } from "./archive";
+import type { FunctionRuntime, SandboxLog } from "./cloud";
+import type { RecordedResource } from "./mock-cloud";
+
+/** Lambda's default when a function reserves no concurrency is the account's pool; a small one keeps 2 cores usable. */
+export const DEFAULT_CONCURRENCY = 10;
+/** Event invocations are retried twice on error, like Lambda's asynchronous invocation. */
+const ASYNC_RETRIES = 2;
+
+// Runs inside each worker: loads the archive's handler once (one "container") and serves invocations.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("worker_threads");
+const path = require("path");
+let handler;
+parentPort.on("message", async ({ id, payload }) => {
+  try {
+    handler = handler || require(path.join(workerData.dir, "__index.js")).handler;
+    const context = { functionName: workerData.functionName, awsRequestId: id, getRemainingTimeInMillis: () => workerData.timeoutMs, callbackWaitsForEmptyEventLoop: true };
+    const result = await new Promise((resolve, reject) => {
+      const returned = handler(payload, context, (error, value) => (error ? reject(error) : resolve(value)));
+      if (returned && typeof returned.then === "function") returned.then(resolve, reject);
+    });
+    parentPort.postMessage({ id, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    parentPort.postMessage({ id, error: { name: e.name, message: e.message, stack: e.stack } });
+  }
+});
+`;
+
+export interface FunctionDefinition {
+    name: string;
+    arn: string;
+    dir: string;
+    environment: Record<string, string>;
+    timeoutMs: number;
+    concurrency: number;
+}
+
+interface Pool {
+    definition: FunctionDefinition;
+    idle: Worker[];
+    busy: number;
+    waiting: (() => void)[];
+}
+
+export interface FunctionRuntimeOptions {
+    projectDir: string;
+    endpoint: string;
+    region: string;
+    resources: RecordedResource[];
+    log: SandboxLog;
+    /** Where archives are unpacked. Default: `<projectDir>/.sandbox/functions`. */
+    workDir?: string;
+}
+
+/** Every `aws:lambda/function:Function` of the synthesis, unpacked and run in isolated worker threads. */
+export class WorkerFunctionRuntime implements FunctionRuntime {
+    private readonly pools = new Map<string, Pool>();
+    private readonly pending = new Set<Promise<unknown>>();
+    private readonly crashed = new WeakSet<Worker>();
+    private invocationCount = 0;
+    private closed = false;
+
+    constructor(private readonly options: FunctionRuntimeOptions) {
+        const workDir = options.workDir ?? path.join(options.projectDir, ".sandbox", "functions");
+        for (const resource of options.resources.filter(r => r.type === "aws:lambda/function:Function")) {
+            const name: string = resource.state.name;
+            const dir = materializeArchive(options.projectDir, resource.inputs.code.$archive, path.join(workDir, name));
+            const definition: FunctionDefinition = {
+                name,
+                arn: resource.state.arn,
+                dir,
+                environment: {
+                    ...(resource.inputs.environment?.variables ?? {}),
+                    AWS_ENDPOINT_URL: options.endpoint,
+                    AWS_REGION: options.region,
+                    AWS_DEFAULT_REGION: options.region,
+                    AWS_ACCESS_KEY_ID: "test",
+                    AWS_SECRET_ACCESS_KEY: "test",
+                    AWS_LAMBDA_FUNCTION_NAME: name,
+                    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(resource.inputs.memorySize ?? 128),
+                },
+                timeoutMs: (resource.inputs.timeout ?? 3) * 1000,
+                concurrency: resource.inputs.reservedConcurrentExecutions > 0 ? resource.inputs.reservedConcurrentExecutions : DEFAULT_CONCURRENCY,
+            };
+            this.pools.set(name, { definition, idle: [], busy: 0, waiting: [] });
+        }
+    }
+
+    /** The function's definition by name or (possibly qualified) ARN; undefined when it does not exist. */
+    find(functionNameOrArn: string): FunctionDefinition | undefined {
+        const name = functionNameOrArn.startsWith("arn:") ? functionNameOrArn.split(":")[6] : functionNameOrArn.split(":")[0];
+        return this.pools.get(name)?.definition;
+    }
+
+    async invoke(functionNameOrArn: string, payload: unknown): Promise<unknown> {
+        const definition = this.find(functionNameOrArn);
+        if (!definition) {
+            throw Object.assign(new Error(`Function not found: ${functionNameOrArn}`), { name: "ResourceNotFoundException" });
+        }
+        const pool = this.pools.get(definition.name)!;
+        const worker = await this.acquire(pool);
+        const id = `${Date.now().toString(16)}-${++this.invocationCount}`;
+        const started = Date.now();
+        let healthy = true;
+        try {
+            const result = await new Promise<unknown>((resolve, reject) => {
+                const timer = setTimeout(() => {
+                    healthy = false;
+                    void worker.terminate();
+                    reject(Object.assign(new Error(`Task timed out after ${(definition.timeoutMs / 1000).toFixed(2)} seconds`), { name: "Sandbox.Timedout" }));
+                }, definition.timeoutMs);
+                const cleanup = () => {
+                    clearTimeout(timer);
+                    worker.off("message", onMessage);
+                    worker.off("error", onError);
+                };
+                const onMessage = (message: { id: string; result?: unknown; error?: { name: string; message: string; stack?: string } }) => {
+                    if (message.id !== id) {
+                        return;
+                    }
+                    cleanup();
+                    if (message.error) {
+                        reject(Object.assign(new Error(message.error.message), { name: message.error.name, stack: message.error.stack }));
+                    } else {
+                        resolve(message.result);
+                    }
+                };
+                const onError = (error: Error) => {
+                    healthy = false;
+                    cleanup();
+                    reject(error);
+                };
+                worker.on("message", onMessage);
+                worker.on("error", onError);
+                worker.postMessage({ id, payload });
+            });
+            this.options.log({ kind: "invoke", message: `${definition.name} ok in ${Date.now() - started} ms` });
+            return result;
+        } catch (error) {
+            this.options.log({ kind: "invoke", message: `${definition.name} failed in ${Date.now() - started} ms: ${(error as Error).name}: ${(error as Error).message}` });
+            throw error;
+        } finally {
+            this.release(pool, worker, healthy);
+        }
+    }
+
+    invokeAsync(functionNameOrArn: string, payload: unknown): void {
+        const attempt = async (): Promise<void> => {
+            for (let tries = 0; tries <= ASYNC_RETRIES && !this.closed; tries++) {
+                try {
+                    await this.invoke(functionNameOrArn, payload);
+                    return;
+                } catch (error) {
+                    if ((error as Error).name === "ResourceNotFoundException") {
+                        break;
+                    }
+                }
+            }
+            this.options.log({ kind: "error", message: `async invocation of ${functionNameOrArn} failed after ${ASYNC_RETRIES} retries` });
+        };
+        const running = attempt();
+        this.pending.add(running);
+        void running.finally(() => this.pending.delete(running));
+    }
+
+    async close(): Promise<void> {
+        this.closed = true;
+        await Promise.allSettled([...this.pending]);
+        const workers = [...this.pools.values()].flatMap(pool => pool.idle.splice(0));
+        await Promise.all(workers.map(worker => worker.terminate()));
+    }
+
+    private async acquire(pool: Pool): Promise<Worker> {
+        while (pool.idle.length === 0 && pool.busy >= pool.definition.concurrency) {
+            await new Promise<void>(resolve => pool.waiting.push(resolve));
+        }
+        pool.busy++;
+        return pool.idle.pop() ?? this.spawn(pool.definition);
+    }
+
+    private release(pool: Pool, worker: Worker, healthy: boolean): void {
+        pool.busy--;
+        if (healthy && !this.closed && !this.crashed.has(worker)) {
+            pool.idle.push(worker);
+        } else {
+            void worker.terminate();
+        }
+        pool.waiting.shift()?.();
+    }
+
+    private spawn(definition: FunctionDefinition): Worker {
+        const worker = new Worker(WORKER_SOURCE, {
+            eval: true,
+            env: { ...process.env, ...definition.environment },
+            workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: definition.timeoutMs },
+        });
+        // A crash outside an invocation (e.g. an unhandled rejection left behind) retires the worker instead of the sandbox.
+        worker.on("error", () => this.crashed.add(worker));
+        // An idle worker must not keep the process alive after the sandbox closes.
+        worker.unref();
+        return worker;
+    }
+}

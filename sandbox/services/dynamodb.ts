@@ -1,0 +1,74 @@
+import * as http from "http";
+import type { AddressInfo } from "net";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import type { SandboxContext, SandboxService } from "../cloud";
+import { resourcesOfType } from "../cloud";
+
+// dynalite has no type declarations; its factory returns an http.Server.
+const dynalite: (options: Record<string, unknown>) => http.Server = require("dynalite");
+
+/** DynamoDB served by dynalite on its own ephemeral port; the sandbox endpoint proxies raw requests to it. */
+export class DynamoDbService implements SandboxService {
+    private constructor(private readonly server: http.Server, private readonly port: number) {}
+
+    /** Starts dynalite and creates every synthesized `aws:dynamodb/table:Table`. */
+    static async start(ctx: SandboxContext): Promise<DynamoDbService> {
+        const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+        await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+        const port = (server.address() as AddressInfo).port;
+        const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: ctx.region, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+        for (const table of resourcesOfType(ctx.resources, "aws:dynamodb/table:Table")) {
+            await createTable(client, table.inputs, table.state.name);
+        }
+        client.destroy();
+        return new DynamoDbService(server, port);
+    }
+
+    async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
+        if (!String(req.headers["x-amz-target"] ?? "").startsWith("DynamoDB_20120810.")) {
+            return false;
+        }
+        await new Promise<void>((resolve, reject) => {
+            const upstream = http.request({ host: "127.0.0.1", port: this.port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${this.port}` } }, answer => {
+                res.writeHead(answer.statusCode ?? 500, answer.headers);
+                answer.pipe(res);
+                answer.on("end", resolve);
+            });
+            upstream.on("error", reject);
+            upstream.end(body);
+        });
+        return true;
+    }
+
+    async close(): Promise<void> {
+        await new Promise<void>(resolve => this.server.close(() => resolve()));
+    }
+}
+
+async function createTable(client: DynamoDBClient, inputs: Record<string, any>, name: string): Promise<void> {
+    const keySchema = (hash: string, range?: string) => [{ AttributeName: hash, KeyType: "HASH" as const }, ...(range ? [{ AttributeName: range, KeyType: "RANGE" as const }] : [])];
+    const throughput = { ReadCapacityUnits: inputs.readCapacity ?? 5, WriteCapacityUnits: inputs.writeCapacity ?? 5 };
+    const provisioned = inputs.billingMode === "PROVISIONED";
+    const indexes = (inputs.globalSecondaryIndexes ?? []) as any[];
+    await client.send(new CreateTableCommand({
+        TableName: name,
+        AttributeDefinitions: (inputs.attributes as any[]).map(attribute => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
+        KeySchema: keySchema(inputs.hashKey, inputs.rangeKey),
+        BillingMode: provisioned ? "PROVISIONED" : "PAY_PER_REQUEST",
+        ...(provisioned ? { ProvisionedThroughput: throughput } : {}),
+        ...(indexes.length > 0 ? {
+            GlobalSecondaryIndexes: indexes.map(index => ({
+                IndexName: index.name,
+                KeySchema: keySchema(index.hashKey, index.rangeKey),
+                Projection: { ProjectionType: index.projectionType ?? "ALL", ...(index.nonKeyAttributes ? { NonKeyAttributes: index.nonKeyAttributes } : {}) },
+                ...(provisioned ? { ProvisionedThroughput: throughput } : {}),
+            })),
+        } : {}),
+    }));
+    for (let status = ""; status !== "ACTIVE";) {
+        status = (await client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus ?? "";
+    }
+    if (inputs.ttl?.enabled && inputs.ttl.attributeName) {
+        await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: inputs.ttl.attributeName } })).catch(() => undefined);
+    }
+}

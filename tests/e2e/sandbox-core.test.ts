@@ -1,0 +1,147 @@
+import { expect } from "chai";
+import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ACCOUNT, credentials, eventually, functionResource, queueResource, recorded, REGION, serve, TestSandbox } from "./sandbox-support";
+
+const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
+
+const REPORTS_FAILED_BODIES = `exports.handler = async event => ({ batchItemFailures: event.Records.filter(r => r.body.startsWith("fail")).map(r => ({ itemIdentifier: r.messageId })) });`;
+const THROWS_ON_FAILED_BODY = `exports.handler = async event => { if (event.Records.some(r => r.body.startsWith("fail"))) throw new Error("batch rejected"); };`;
+const ALWAYS_THROWS = `exports.handler = async () => { throw new TypeError("boom"); };`;
+
+describe("sandbox core services and wiring", function () {
+    this.timeout(30000);
+    let sandbox: TestSandbox;
+    let sqs: SQSClient;
+
+    before(async () => {
+        sandbox = await serve(endpoint => [
+            // Visibility 1 s × scale 0.1: a failed message is visible again after 100 ms.
+            queueResource(endpoint, "partial", { visibilityTimeoutSeconds: 1, redrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", "partial-dlq"), maxReceiveCount: 2 }) }),
+            queueResource(endpoint, "partial-dlq"),
+            queueResource(endpoint, "whole", { visibilityTimeoutSeconds: 1, redrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", "whole-dlq"), maxReceiveCount: 1 }) }),
+            queueResource(endpoint, "whole-dlq"),
+            queueResource(endpoint, "uploads-events"),
+            queueResource(endpoint, "alerts-copy"),
+            functionResource("reports-failures", REPORTS_FAILED_BODIES),
+            functionResource("throws-on-failed-body", THROWS_ON_FAILED_BODY),
+            functionResource("always-throws", ALWAYS_THROWS),
+            recorded("aws:lambda/eventSourceMapping:EventSourceMapping", "partial-esm", { eventSourceArn: arn("sqs", "partial"), functionName: arn("lambda", "function:reports-failures"), batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"] }),
+            recorded("aws:lambda/eventSourceMapping:EventSourceMapping", "whole-esm", { eventSourceArn: arn("sqs", "whole"), functionName: "throws-on-failed-body", batchSize: 10 }),
+            recorded("aws:s3/bucket:Bucket", "uploads", { bucket: "uploads" }),
+            recorded("aws:s3/bucketNotification:BucketNotification", "uploads-notification", {
+                bucket: "uploads", queues: [{ queueArn: arn("sqs", "uploads-events"), events: ["s3:ObjectCreated:*"], filterPrefix: "in/", filterSuffix: ".txt" }],
+            }),
+            recorded("aws:dynamodb/table:Table", "orders", { name: "orders", hashKey: "orderId", attributes: [{ name: "orderId", type: "S" }], billingMode: "PAY_PER_REQUEST" }),
+            recorded("aws:sns/topic:Topic", "alerts", { name: "alerts" }, { arn: arn("sns", "alerts") }),
+            recorded("aws:sns/topicSubscription:TopicSubscription", "alerts-copy-sub", {
+                topic: arn("sns", "alerts"), protocol: "sqs", endpoint: arn("sqs", "alerts-copy"), filterPolicy: JSON.stringify({ severity: ["high", { prefix: "crit" }] }),
+            }, { arn: `${arn("sns", "alerts")}:sub1` }),
+        ], 0.1);
+        sqs = new SQSClient({ endpoint: sandbox.endpoint, region: REGION, credentials });
+    });
+
+    after(async () => {
+        await sandbox?.close();
+    });
+
+    const queueUrl = (name: string) => `${sandbox.endpoint}/${ACCOUNT}/${name}`;
+    const receiveBodies = async (name: string) => ((await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl(name), MaxNumberOfMessages: 10 }))).Messages ?? []).map(message => message.Body);
+    const depth = async (name: string) => {
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl(name), AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+        return Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible);
+    };
+
+    it("returns only the reported batch item failures to the queue and redrives them to the DLQ after maxReceiveCount", async () => {
+        await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl("partial"), Entries: [{ Id: "1", MessageBody: "ok-1" }, { Id: "2", MessageBody: "fail-1" }] }));
+        await eventually("the failed message in partial-dlq", async () => (await depth("partial-dlq")) === 1 ? true : undefined);
+        expect(await depth("partial")).to.equal(0);
+        const dlqMessage = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl("partial-dlq"), MessageSystemAttributeNames: ["ApproximateReceiveCount"] }))).Messages?.[0];
+        expect(dlqMessage?.Body).to.equal("fail-1");
+        const invocations = sandbox.events.filter(event => event.kind === "invoke" && event.message.startsWith("reports-failures "));
+        expect(invocations).to.have.length(2);
+    });
+
+    it("returns the whole batch to the queue when the handler throws without ReportBatchItemFailures", async () => {
+        await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl("whole"), Entries: [{ Id: "1", MessageBody: "fine" }, { Id: "2", MessageBody: "fail" }] }));
+        await eventually("both messages in whole-dlq", async () => (await depth("whole-dlq")) === 2 ? true : undefined);
+        expect((await receiveBodies("whole-dlq")).sort()).to.deep.equal(["fail", "fine"]);
+    });
+
+    it("answers SendMessage with the body's MD5 and an unknown queue with QueueDoesNotExist", async () => {
+        const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("alerts-copy"), MessageBody: "hello" }));
+        expect(sent.MD5OfMessageBody).to.equal("5d41402abc4b2a76b9719d911017c592");
+        expect(await receiveBodies("alerts-copy")).to.deep.equal(["hello"]);
+        const error = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("missing"), MessageBody: "x" })).catch(e => e);
+        expect(error.name).to.equal("QueueDoesNotExist");
+    });
+
+    it("retries a failing event invocation twice, like Lambda", async () => {
+        const response = await fetch(`${sandbox.endpoint}/2015-03-31/functions/always-throws/invocations`, { method: "POST", headers: { "x-amz-invocation-type": "Event" }, body: "{}" });
+        expect(response.status).to.equal(202);
+        await eventually("the retries to give up", () => sandbox.events.some(event => event.kind === "error" && event.message.includes("always-throws")) ? true : undefined);
+        const attempts = sandbox.events.filter(event => event.kind === "invoke" && event.message.startsWith("always-throws failed"));
+        expect(attempts).to.have.length(3);
+        expect(attempts[0].message).to.contain("TypeError: boom");
+    });
+
+    it("reports a synchronous invocation's error as a function error with its type", async () => {
+        const response = await fetch(`${sandbox.endpoint}/2015-03-31/functions/always-throws/invocations`, { method: "POST", body: "{}" });
+        expect(response.headers.get("x-amz-function-error")).to.equal("Unhandled");
+        expect(await response.json()).to.deep.equal({ errorType: "TypeError", errorMessage: "boom" });
+        const missing = await fetch(`${sandbox.endpoint}/2015-03-31/functions/nope/invocations`, { method: "POST", body: "{}" });
+        expect([missing.status, missing.headers.get("x-amzn-errortype")]).to.deep.equal([404, "ResourceNotFoundException"]);
+    });
+
+    it("notifies with keys URL-encoded as S3 does, only for keys passing the prefix and suffix filters", async () => {
+        const s3 = new S3Client({ endpoint: sandbox.endpoint, region: REGION, credentials, forcePathStyle: true });
+        for (const key of ["out/skip.txt", "in/skip.csv", "in/my file+(1).txt"]) {
+            await s3.send(new PutObjectCommand({ Bucket: "uploads", Key: key, Body: "content" }));
+        }
+        const bodies = await eventually("an S3 event in uploads-events", async () => {
+            const received = await receiveBodies("uploads-events");
+            return received.length > 0 ? received : undefined;
+        });
+        expect(bodies).to.have.length(1);
+        const record = JSON.parse(bodies[0]!).Records[0];
+        expect(record.eventName).to.equal("ObjectCreated:Put");
+        expect(record.s3.object).to.include({ key: "in/my+file%2B%281%29.txt", size: 7 });
+        const object = await s3.send(new GetObjectCommand({ Bucket: "uploads", Key: "in/my file+(1).txt" }));
+        expect(await object.Body?.transformToString()).to.equal("content");
+    });
+
+    it("answers S3 conditional writes and missing objects and buckets with S3's error codes", async () => {
+        const s3 = new S3Client({ endpoint: sandbox.endpoint, region: REGION, credentials, forcePathStyle: true });
+        await s3.send(new PutObjectCommand({ Bucket: "uploads", Key: "once", Body: "1", IfNoneMatch: "*" }));
+        const conflict = await s3.send(new PutObjectCommand({ Bucket: "uploads", Key: "once", Body: "2", IfNoneMatch: "*" })).catch(e => e);
+        expect(conflict.name).to.equal("PreconditionFailed");
+        expect((await s3.send(new GetObjectCommand({ Bucket: "uploads", Key: "absent" })).catch(e => e)).name).to.equal("NoSuchKey");
+        expect((await s3.send(new GetObjectCommand({ Bucket: "no-bucket", Key: "k" })).catch(e => e)).name).to.equal("NoSuchBucket");
+    });
+
+    it("rejects a second conditional put in DynamoDB with ConditionalCheckFailedException", async () => {
+        const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: sandbox.endpoint, region: REGION, credentials }));
+        const put = () => documents.send(new PutCommand({ TableName: "orders", Item: { orderId: "o-1" }, ConditionExpression: "attribute_not_exists(orderId)" }));
+        await put();
+        const error = await put().catch(e => e);
+        expect(error).to.be.instanceOf(ConditionalCheckFailedException);
+    });
+
+    it("delivers SNS messages to SQS in the notification envelope only when the filter policy matches", async () => {
+        const sns = new SNSClient({ endpoint: sandbox.endpoint, region: REGION, credentials });
+        const publish = (severity: string, message: string) => sns.send(new PublishCommand({ TopicArn: arn("sns", "alerts"), Message: message, Subject: "alert", MessageAttributes: { severity: { DataType: "String", StringValue: severity } } }));
+        await publish("low", "ignored");
+        await publish("critical", "paged");
+        const bodies = await eventually("an SNS notification in alerts-copy", async () => {
+            const received = await receiveBodies("alerts-copy");
+            return received.length > 0 ? received : undefined;
+        });
+        expect(bodies).to.have.length(1);
+        expect(JSON.parse(bodies[0]!)).to.include({ Type: "Notification", TopicArn: arn("sns", "alerts"), Subject: "alert", Message: "paged" });
+        const missing = await sns.send(new PublishCommand({ TopicArn: arn("sns", "nope"), Message: "x" })).catch(e => e);
+        expect(missing.name).to.equal("NotFoundException");
+    });
+});
