@@ -17,3 +17,28 @@ const platform: PlatformOptions = {
 };
 /** Path-style API URLs on LocalStack and the sandbox; stage invoke URLs on AWS. */
 const localEndpoint = local ? config.require("localEndpoint") : undefined;
+
+// --- ReplicationPipeline (seed 000): POST /builds → build-worker → global-builds → FileCopyWorkflow → regional buckets → regional-sync
+import { ReplicationPipeline } from "./components/replication-pipeline";
+
+const failureNotificationEmail = config.get("failureNotificationEmail");
+const replication = new ReplicationPipeline("replication", {
+    platform,
+    regions: config.getObject<string[]>("regions"),
+    hostsPerRegion: config.getNumber("hostsPerRegion"),
+    maxConcurrency: config.getNumber("copyMaxConcurrency"),
+    notificationEmails: failureNotificationEmail ? [failureNotificationEmail] : [],
+    localEndpoint,
+});
+/** `POST ${buildsApiUrl}/builds {"commit": "abc123"}` */
+export const buildsApiUrl = replication.buildsApiUrl;
+/** `POST ${stepFunctionApiUrl}/step-function {"sourceBucket", "sourceKey", "destinationBuckets"}` */
+export const stepFunctionApiUrl = replication.stepFunctionApiUrl;
+export const globalBuildsBucket = replication.globalBucketName;
+export const regionalBuckets = replication.regionalBucketNames;
+export const hostDeploymentTable = replication.hostDeploymentTableName;
+export const buildQueueUrl = replication.buildQueueUrl;
+export const buildDlqUrl = replication.buildDlqUrl;
+export const fileCopyStateMachineArn = replication.stateMachineArn;
+export const fileCopyTrackingTable = replication.trackingTableName;
+export const fileCopyFailureTopicArn = replication.failureTopicArn;
