@@ -46,8 +46,15 @@ export const ORDER_REQUEST_JSON_SCHEMA = {
     },
 };
 
+/** A value as a rejection reason shows it; never throws, whatever the input. */
 function shown(value: unknown): string {
-    return typeof value === "string" ? JSON.stringify(value) : String(value);
+    if (typeof value === "string") {
+        return JSON.stringify(value);
+    }
+    if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) {
+        return String(value);
+    }
+    return `a value of type ${Array.isArray(value) ? "array" : typeof value}`;
 }
 
 /** ValidateOrder's business rules; every broken rule becomes one reason, and the total is computed in whole cents. */

@@ -66,7 +66,6 @@ class FakeServices {
 }
 
 describe("order state machine (asl-validator + aws-local-stepfunctions)", () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     let definition: any;
 
     before(async () => {
