@@ -34,16 +34,27 @@ export function backoffDelayMs(baseMs: number, attempt: number): number {
     return Math.random() * baseMs * 2 ** attempt;
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
+/**
+ * Runs `work` over `items` with at most `limit` in flight. After a failure no new item starts, and it
+ * rejects only once the items in flight have settled, so no write outlives the invocation.
+ */
 export async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
+    let failed = false;
     const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        while (next < items.length) {
+        while (!failed && next < items.length) {
             const item = items[next++];
-            await work(item);
+            await work(item).catch(error => {
+                failed = true;
+                throw error;
+            });
         }
     });
-    await Promise.all(lanes);
+    const outcomes = await Promise.allSettled(lanes);
+    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+    if (failure) {
+        throw failure.reason;
+    }
 }
 
 /**

@@ -258,6 +258,10 @@ describe("replication functions (serialized archives)", () => {
             let error: Error | undefined;
             await handler(s3Event("art-region-a-builds", [{ key: "build-q.zip" }])).catch(caught => { error = caught; });
             expect(error?.message).to.match(/still unprocessed after 8 BatchWriteItem attempts/);
+            const callsWhenRejected = dynamo.commandCalls(BatchWriteCommand).length;
+            await new Promise(resolve => setImmediate(resolve));
+            expect(dynamo.commandCalls(BatchWriteCommand).length, "writes after the invocation ended").to.equal(callsWhenRejected);
+            expect(callsWhenRejected).to.equal(3 * 8);
         });
 
         it("keeps at most SYNC_CONCURRENCY (8) requests in flight", async () => {
