@@ -229,8 +229,8 @@ export function fileCopyDefinition(inputs: DefinitionInputs): string {
                     TopicArn: inputs.topicArn,
                     // SNS subjects must be ASCII and at most 100 characters, so the key and the emojis live in the body.
                     "Subject.$": "States.Format('File copy failed: {} of {} destinations', $.failedCopies, $.totalBuckets)",
-                    "Message.$": "States.Format('⚠️ File copy failed\\n\\n📄 File: s3://{}/{}\\n📊 {} of {} copies failed, {} succeeded\\n✅ Succeeded: {}\\n❌ Failed: {}\\n\\n🔍 Errors: {}\\n\\n🆔 Execution: {}\\n🗂️ Tracking record: DynamoDB table "
-                        + `${inputs.tableName}` + ", fileKey = {}, sourceBucket = {}\\n🖥️ Console: Step Functions > State machines > executions > {}', "
+                    "Message.$": "States.Format('⚠️ File copy failed\n\n📄 File: s3://{}/{}\n📊 {} of {} copies failed, {} succeeded\n✅ Succeeded: {}\n❌ Failed: {}\n\n🔍 Errors: {}\n\n🆔 Execution: {}\n🗂️ Tracking record: DynamoDB table "
+                        + `${inputs.tableName}` + ", fileKey = {}, sourceBucket = {}\n🖥️ Console: Step Functions > State machines > executions > {}', "
                         + "$.sourceBucket, $.sourceKey, $.failedCopies, $.totalBuckets, $.successfulCopies, States.JsonToString($.succeededBuckets), "
                         + "States.JsonToString($.failedBuckets), States.JsonToString($.failures), $.executionId, $.sourceKey, $.sourceBucket, $.executionId)",
                 },

@@ -65,7 +65,7 @@ describe("file-copy function archives", () => {
                 expect(response.statusCode).to.equal(400);
                 const parsed = JSON.parse(response.body);
                 expect([parsed.message, ...parsed.problems].join("\n")).to.match(problem);
-                expect(sfn.commandCalls(StartExecutionCommand)).to.be.empty;
+                expect(sfn.commandCalls(StartExecutionCommand)).to.have.length(0);
             });
         }
     });

@@ -55,7 +55,7 @@ describe("FileCopyWorkflow component", () => {
             ["email", "ops@example.com", `arn:aws:sns:us-east-1:${ACCOUNT}:fcd-file-copy-failures`],
             ["email", "dev@example.com", `arn:aws:sns:us-east-1:${ACCOUNT}:fcd-file-copy-failures`],
         ]);
-        expect(ofType(await resourcesUnder("fcw-local"), "aws:sns/topicSubscription:TopicSubscription")).to.be.empty;
+        expect(ofType(await resourcesUnder("fcw-local"), "aws:sns/topicSubscription:TopicSubscription")).to.have.length(0);
     });
 
     it("routes POST /step-function to the invoker with a body model and validator, and lets API Gateway invoke it", async () => {
@@ -63,7 +63,7 @@ describe("FileCopyWorkflow component", () => {
         const method = one(resources, "aws:apigateway/method:Method", m => m.inputs.httpMethod === "POST");
         const model = one(resources, "aws:apigateway/model:Model");
         expect(method.inputs.requestModels).to.deep.equal({ "application/json": model.inputs.name });
-        expect(method.inputs.requestValidatorId).to.be.a("string").and.not.empty;
+        expect(method.inputs.requestValidatorId).to.be.a("string").with.length.above(0);
         const schema = JSON.parse(model.inputs.schema);
         expect(schema.required).to.deep.equal(["sourceBucket", "sourceKey", "destinationBuckets"]);
         expect(schema.properties.destinationBuckets).to.include({ minItems: 1, maxItems: 10, uniqueItems: true });
