@@ -1,9 +1,9 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "crypto";
-import { object, optional, record, size, string, unknown } from "superstruct";
+import { object, optional, record, size, string, Struct, unknown } from "superstruct";
 import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
-import { check } from "../shared/validation";
+import { check, Checked } from "../shared/validation";
 import { ApiEventMessage } from "./event-format";
 
 /** Longest accepted `type` and `subject`. */
@@ -25,6 +25,18 @@ export const EVENT_REQUEST_SCHEMA = {
 };
 
 /**
+ * `check`, except that a body holding an object with its own `toString`/`valueOf` key (which makes superstruct's
+ * failure message throw) is reported as a 400 problem instead of escaping as a 500.
+ */
+function checkEvent<T, S>(value: unknown, schema: Struct<T, S>): Checked<T> {
+    try {
+        return check(value, schema);
+    } catch (error) {
+        return { ok: false, problems: [`body: cannot be validated (${(error as Error).message}); do not use toString or valueOf as keys`] };
+    }
+}
+
+/**
  * `POST /events`: validates `{type, subject?, payload?}` and publishes it to the event topic; 202 with the
  * eventId. Bad input gets 400/413/415 naming the problem and nothing is published.
  */
@@ -42,7 +54,7 @@ export function eventApiHandler(): (event: APIGatewayProxyEvent) => Promise<APIG
         if (!parsed.ok) {
             return parsed.response;
         }
-        const checked = check(parsed.value, schema);
+        const checked = checkEvent(parsed.value, schema);
         if (!checked.ok) {
             return badRequest("Invalid event", checked.problems);
         }

@@ -2,11 +2,10 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { loadArchiveHandler } from "../support/archive";
 import {
-    apiEventMessage, CONFIRMATION_QUEUE_URL, eventArchives, eventBridgeObjectCreated, lambdaContext, s3Notification, sqsEvent, sqsRecord, TABLE,
+    apiEventMessage, CONFIRMATION_QUEUE_URL, eventArchives, eventBridgeObjectCreated, lambdaContext, s3Notification, sqsEvent, sqsRecord, TABLE, suiteMock,
 } from "./events-support";
 
 type BatchHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>;
@@ -14,8 +13,8 @@ type BatchHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchRespo
 const conditionFailed = () => new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} });
 
 describe("events functions: event-processor and confirmation-sender archives", () => {
-    const documents = mockClient(DynamoDBDocumentClient);
-    const sqs = mockClient(SQSClient);
+    const documents = suiteMock(DynamoDBDocumentClient);
+    const sqs = suiteMock(SQSClient);
     /** A table that honours attribute_not_exists(eventId), like DynamoDB. */
     let table: Map<string, Record<string, unknown>>;
     let processor: BatchHandler;
@@ -29,9 +28,9 @@ describe("events functions: event-processor and confirmation-sender archives", (
 
     beforeEach(() => {
         table = new Map();
-        documents.reset();
-        sqs.reset();
-        documents.on(PutCommand).callsFake(input => {
+        documents().reset();
+        sqs().reset();
+        documents().on(PutCommand).callsFake(input => {
             const item = input.Item as Record<string, unknown>;
             if (table.has(item.eventId as string)) {
                 throw conditionFailed();
@@ -39,10 +38,10 @@ describe("events functions: event-processor and confirmation-sender archives", (
             table.set(item.eventId as string, item);
             return {};
         });
-        sqs.on(SendMessageCommand).resolves({ MessageId: "m" });
+        sqs().on(SendMessageCommand).resolves({ MessageId: "m" });
     });
 
-    const confirmations = () => sqs.commandCalls(SendMessageCommand).map(call => JSON.parse(call.args[0].input.MessageBody as string));
+    const confirmations = () => sqs().commandCalls(SendMessageCommand).map(call => JSON.parse(call.args[0].input.MessageBody as string));
 
     it("stores an S3 notification as one s3:ObjectCreated record with TTL and queues its confirmation", async () => {
         const response = await processor(sqsEvent(sqsRecord("m1", s3Notification("uploads-bucket", "uploads/my+report%281%29.csv", "v1"))), lambdaContext);
@@ -53,8 +52,8 @@ describe("events functions: event-processor and confirmation-sender archives", (
             receivedAt: "2026-01-01T00:00:00.000Z", expiresAt: 1767225600 + 30 * 86400,
         });
         expect(record.payload).to.deep.include({ bucket: "uploads-bucket", key: "uploads/my report(1).csv", versionId: "v1", size: 42 });
-        expect(documents.commandCalls(PutCommand)[0].args[0].input).to.deep.include({ TableName: TABLE, ConditionExpression: "attribute_not_exists(eventId)" });
-        expect(sqs.commandCalls(SendMessageCommand)[0].args[0].input.QueueUrl).to.equal(CONFIRMATION_QUEUE_URL);
+        expect(documents().commandCalls(PutCommand)[0].args[0].input).to.deep.include({ TableName: TABLE, ConditionExpression: "attribute_not_exists(eventId)" });
+        expect(sqs().commandCalls(SendMessageCommand)[0].args[0].input.QueueUrl).to.equal(CONFIRMATION_QUEUE_URL);
         expect(confirmations()).to.deep.equal([{ eventId: record.eventId, receivedAt: "2026-01-01T00:00:00.000Z" }]);
     });
 
@@ -84,7 +83,7 @@ describe("events functions: event-processor and confirmation-sender archives", (
         await processor(sqsEvent(sqsRecord("m1", apiEventMessage("e-dup"))), lambdaContext);
         const response = await processor(sqsEvent(sqsRecord("m1", apiEventMessage("e-dup"))), lambdaContext);
         expect(response.batchItemFailures).to.deep.equal([]);
-        expect(documents.commandCalls(PutCommand)).to.have.length(2);
+        expect(documents().commandCalls(PutCommand)).to.have.length(2);
         expect(confirmations()).to.have.length(1);
     });
 
@@ -117,37 +116,37 @@ describe("events functions: event-processor and confirmation-sender archives", (
         const testEvent = JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent", Time: "2026-01-01T00:00:00.000Z", Bucket: "uploads-bucket", RequestId: "r", HostId: "h" });
         const response = await processor(sqsEvent(sqsRecord("t", testEvent)), lambdaContext);
         expect(response.batchItemFailures).to.deep.equal([]);
-        expect(documents.commandCalls(PutCommand)).to.be.empty;
-        expect(confirmations()).to.be.empty;
+        expect(documents().commandCalls(PutCommand)).to.have.length(0);
+        expect(confirmations()).to.have.length(0);
     });
 
     it("when the confirmation cannot be queued, removes the record and fails the message so the retry confirms it", async () => {
-        sqs.on(SendMessageCommand).rejectsOnce(new Error("SQS unavailable")).resolves({ MessageId: "m" });
-        documents.on(DeleteCommand).callsFake(input => {
+        sqs().on(SendMessageCommand).rejectsOnce(new Error("SQS unavailable")).resolves({ MessageId: "m" });
+        documents().on(DeleteCommand).callsFake(input => {
             table.delete((input.Key as { eventId: string }).eventId);
             return {};
         });
         const first = await processor(sqsEvent(sqsRecord("m1", apiEventMessage("e-retry"))), lambdaContext);
         expect(first.batchItemFailures).to.deep.equal([{ itemIdentifier: "m1" }]);
-        expect(documents.commandCalls(DeleteCommand)[0].args[0].input).to.deep.include({ Key: { eventId: "e-retry" }, ConditionExpression: "#status = :received" });
+        expect(documents().commandCalls(DeleteCommand)[0].args[0].input).to.deep.include({ Key: { eventId: "e-retry" }, ConditionExpression: "#status = :received" });
         const retry = await processor(sqsEvent(sqsRecord("m1", apiEventMessage("e-retry"))), lambdaContext);
         expect(retry.batchItemFailures).to.deep.equal([]);
         expect(table.has("e-retry")).to.equal(true);
-        expect(sqs.commandCalls(SendMessageCommand)).to.have.length(2);
+        expect(sqs().commandCalls(SendMessageCommand)).to.have.length(2);
     });
 
     it("confirmation-sender marks the event CONFIRMED with confirmedAt, only if it exists and is unconfirmed", async () => {
-        documents.on(UpdateCommand).resolves({});
+        documents().on(UpdateCommand).resolves({});
         const response = await sender(sqsEvent(sqsRecord("c1", JSON.stringify({ eventId: "e-1", receivedAt: "2026-01-01T00:00:00.000Z" }))), lambdaContext);
         expect(response.batchItemFailures).to.deep.equal([]);
-        const input = documents.commandCalls(UpdateCommand)[0].args[0].input;
+        const input = documents().commandCalls(UpdateCommand)[0].args[0].input;
         expect(input).to.deep.include({ TableName: TABLE, Key: { eventId: "e-1" }, ConditionExpression: "attribute_exists(eventId) AND #status <> :confirmed" });
         expect(input.ExpressionAttributeValues?.[":confirmed"]).to.equal("CONFIRMED");
         expect(Date.parse(input.ExpressionAttributeValues?.[":now"])).to.be.closeTo(Date.now(), 60_000);
     });
 
     it("confirmation-sender accepts a redelivered confirmation without failing and fails only a body without eventId", async () => {
-        documents.on(UpdateCommand).rejects(conditionFailed());
+        documents().on(UpdateCommand).rejects(conditionFailed());
         const response = await sender(sqsEvent(
             sqsRecord("again", JSON.stringify({ eventId: "e-1" })),
             sqsRecord("bad", "{}"),

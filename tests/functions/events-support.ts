@@ -1,4 +1,5 @@
-import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { AwsStub, mockClient } from "aws-sdk-client-mock";
 import { EventPipeline } from "../../components/event-pipeline";
 import { RecordedResource } from "../../sandbox/mock-cloud";
 import { PlainArchive } from "../../sandbox/synth";
@@ -57,4 +58,38 @@ export function eventBridgeObjectCreated(bucket: string, key: string, versionId:
 
 export function apiEventMessage(eventId: string, type = "order.created"): string {
     return JSON.stringify({ kind: "api-event", eventId, type, subject: "order-1", payload: { amount: 3 }, publishedAt: "2026-01-01T00:00:00.000Z" });
+}
+
+/** An API Gateway proxy event with the fields the events API reads. */
+export function proxyEvent(body: string | null, headers: Record<string, string> = { "Content-Type": "application/json" }, pathParameters: Record<string, string> | null = null): APIGatewayProxyEvent {
+    return { body, headers, pathParameters, isBase64Encoded: false, httpMethod: "POST", path: "/events" } as unknown as APIGatewayProxyEvent;
+}
+
+ 
+type ClientClass = { prototype: { send: any } } & (new (...args: any[]) => any);
+
+/**
+ * Mocks a client class only while the calling suite runs. mockClient stubs the shared prototype, so a mock
+ * another file created at load time is put back afterwards instead of being replaced for the whole run.
+ */
+ 
+export function suiteMock(client: ClientClass): () => AwsStub<any, any, any> {
+     
+    let mock: AwsStub<any, any, any> | undefined;
+    let previousSend: unknown;
+    const prototype = (client as unknown as { prototype: { send: unknown } }).prototype;
+    before(() => {
+        previousSend = prototype.send;
+        mock = mockClient(client);
+    });
+    after(() => {
+        mock?.restore();
+        prototype.send = previousSend;
+    });
+    return () => {
+        if (!mock) {
+            throw new Error("suiteMock used outside its suite");
+        }
+        return mock;
+    };
 }
