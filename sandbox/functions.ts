@@ -4,8 +4,8 @@ import { materializeArchive } from "./archive";
 import type { FunctionRuntime, SandboxLog } from "./cloud";
 import type { RecordedResource } from "./mock-cloud";
 
-/** Lambda's default when a function reserves no concurrency is the account's pool; a small one keeps 2 cores usable. */
-export const DEFAULT_CONCURRENCY = 10;
+/** Lambda's default when a function reserves no concurrency is the account's pool; each worker loads the SDK, so a small one keeps 2 cores usable. */
+export const DEFAULT_CONCURRENCY = 4;
 /** Event invocations are retried twice on error, like Lambda's asynchronous invocation. */
 const ASYNC_RETRIES = 2;
 
@@ -13,6 +13,8 @@ const ASYNC_RETRIES = 2;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("worker_threads");
 const path = require("path");
+// The SDK's Node version notice would repeat once per worker; the sandbox's log stays readable without it.
+process.removeAllListeners("warning");
 let handler;
 parentPort.on("message", async ({ id, payload }) => {
   try {

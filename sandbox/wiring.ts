@@ -31,7 +31,10 @@ export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): 
             let running = true;
             const poll = async (): Promise<void> => {
                 while (running) {
-                    const messages = await sqs.receive(queue.name, batchSize, POLL_WAIT_MS);
+                    const messages = await sqs.receive(queue.name, batchSize, POLL_WAIT_MS).catch(error => {
+                        ctx.log({ kind: "error", message: `event source mapping ${mapping.name}: ${(error as Error).message}` });
+                        return [];
+                    });
                     if (messages.length === 0 || !running) {
                         continue;
                     }

@@ -70,6 +70,9 @@ export class SqsService implements SandboxService {
 
     send(reference: string, body: string, attributes: Record<string, MessageAttributeValue> = {}, delaySeconds?: number): string {
         const queue = this.queue(reference);
+        if (typeof body !== "string" || body.length === 0) {
+            throw new AwsError("InvalidParameterValue", "The request must contain the parameter MessageBody as a non-empty string.");
+        }
         const now = Date.now();
         const message: StoredMessage = { id: randomUUID(), body, attributes, sentAt: now, receiveCount: 0, visibleAt: now + (delaySeconds !== undefined ? delaySeconds * 1000 : queue.delayMs) };
         queue.messages.push(message);

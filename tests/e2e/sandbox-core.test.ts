@@ -10,6 +10,7 @@ const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}
 
 const REPORTS_FAILED_BODIES = `exports.handler = async event => ({ batchItemFailures: event.Records.filter(r => r.body.startsWith("fail")).map(r => ({ itemIdentifier: r.messageId })) });`;
 const THROWS_ON_FAILED_BODY = `exports.handler = async event => { if (event.Records.some(r => r.body.startsWith("fail"))) throw new Error("batch rejected"); };`;
+const SLEEPS = `exports.handler = () => new Promise(resolve => setTimeout(resolve, 10000));`;
 const ALWAYS_THROWS = `exports.handler = async () => { throw new TypeError("boom"); };`;
 
 describe("sandbox core services and wiring", function () {
@@ -29,6 +30,7 @@ describe("sandbox core services and wiring", function () {
             functionResource("reports-failures", REPORTS_FAILED_BODIES),
             functionResource("throws-on-failed-body", THROWS_ON_FAILED_BODY),
             functionResource("always-throws", ALWAYS_THROWS),
+            functionResource("sleeps", SLEEPS, { timeout: 1 }),
             recorded("aws:lambda/eventSourceMapping:EventSourceMapping", "partial-esm", { eventSourceArn: arn("sqs", "partial"), functionName: arn("lambda", "function:reports-failures"), batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"] }),
             recorded("aws:lambda/eventSourceMapping:EventSourceMapping", "whole-esm", { eventSourceArn: arn("sqs", "whole"), functionName: "throws-on-failed-body", batchSize: 10 }),
             recorded("aws:s3/bucket:Bucket", "uploads", { bucket: "uploads" }),
@@ -71,12 +73,14 @@ describe("sandbox core services and wiring", function () {
         expect((await receiveBodies("whole-dlq")).sort()).to.deep.equal(["fail", "fine"]);
     });
 
-    it("answers SendMessage with the body's MD5 and an unknown queue with QueueDoesNotExist", async () => {
+    it("answers SendMessage with the body's MD5, an unknown queue with QueueDoesNotExist and a non-string body with InvalidParameterValue", async () => {
         const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("alerts-copy"), MessageBody: "hello" }));
         expect(sent.MD5OfMessageBody).to.equal("5d41402abc4b2a76b9719d911017c592");
         expect(await receiveBodies("alerts-copy")).to.deep.equal(["hello"]);
         const error = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("missing"), MessageBody: "x" })).catch(e => e);
         expect(error.name).to.equal("QueueDoesNotExist");
+        const notText = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("alerts-copy"), MessageBody: { orderId: "o-1" } as unknown as string })).catch(e => e);
+        expect(notText.name).to.equal("InvalidParameterValue");
     });
 
     it("retries a failing event invocation twice, like Lambda", async () => {
@@ -94,6 +98,11 @@ describe("sandbox core services and wiring", function () {
         expect(await response.json()).to.deep.equal({ errorType: "TypeError", errorMessage: "boom" });
         const missing = await fetch(`${sandbox.endpoint}/2015-03-31/functions/nope/invocations`, { method: "POST", body: "{}" });
         expect([missing.status, missing.headers.get("x-amzn-errortype")]).to.deep.equal([404, "ResourceNotFoundException"]);
+    });
+
+    it("stops a function at its timeout with Lambda's message", async () => {
+        const response = await fetch(`${sandbox.endpoint}/2015-03-31/functions/sleeps/invocations`, { method: "POST", body: "{}" });
+        expect(await response.json()).to.deep.equal({ errorType: "Sandbox.Timedout", errorMessage: "Task timed out after 1.00 seconds" });
     });
 
     it("notifies with keys URL-encoded as S3 does, only for keys passing the prefix and suffix filters", async () => {
