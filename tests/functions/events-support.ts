@@ -65,26 +65,20 @@ export function proxyEvent(body: string | null, headers: Record<string, string> 
     return { body, headers, pathParameters, isBase64Encoded: false, httpMethod: "POST", path: "/events" } as unknown as APIGatewayProxyEvent;
 }
 
- 
-type ClientClass = { prototype: { send: any } } & (new (...args: any[]) => any);
-
 /**
  * Mocks a client class only while the calling suite runs. mockClient stubs the shared prototype, so a mock
  * another file created at load time is put back afterwards instead of being replaced for the whole run.
  */
- 
-export function suiteMock(client: ClientClass): () => AwsStub<any, any, any> {
-     
+export function suiteMock(client: any): () => AwsStub<any, any, any> {
     let mock: AwsStub<any, any, any> | undefined;
     let previousSend: unknown;
-    const prototype = (client as unknown as { prototype: { send: unknown } }).prototype;
     before(() => {
-        previousSend = prototype.send;
+        previousSend = client.prototype.send;
         mock = mockClient(client);
     });
     after(() => {
         mock?.restore();
-        prototype.send = previousSend;
+        client.prototype.send = previousSend;
     });
     return () => {
         if (!mock) {
