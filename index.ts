@@ -42,3 +42,22 @@ export const buildDlqUrl = replication.buildDlqUrl;
 export const fileCopyStateMachineArn = replication.stateMachineArn;
 export const fileCopyTrackingTable = replication.trackingTableName;
 export const fileCopyFailureTopicArn = replication.failureTopicArn;
+
+// --- OrderFulfillment (seeds 002, 003): POST /order → api-handler → order workflow → order queue → fulfill-order → DLQ → dlq-processor
+import { OrderFulfillment } from "./components/order-fulfillment";
+
+const orders = new OrderFulfillment("orders", {
+    platform,
+    successRate: config.getNumber("fulfillmentSuccessRate", { min: 0, max: 1 }),
+    dlqAlarmThreshold: config.getNumber("dlqAlarmThreshold"),
+    alertEmail: config.get("alertEmail") || undefined,
+    localEndpoint,
+});
+/** `POST ${orderApiUrl}/order {"customerId", "productId", "quantity", "price"}`; `GET ${orderApiUrl}/order/{orderId}` */
+export const orderApiUrl = orders.apiUrl;
+export const ordersTable = orders.ordersTableName;
+export const failedOrdersTable = orders.failedOrdersTableName;
+export const orderQueueUrl = orders.queueUrl;
+export const orderDlqUrl = orders.dlqUrl;
+export const orderStateMachineArn = orders.stateMachineArn;
+export const orderAlertsTopicArn = orders.alertsTopicArn;

@@ -1,9 +1,12 @@
-import aslValidator from "asl-validator";
 import { StateMachine as LocalStateMachine } from "aws-local-stepfunctions";
 import { expect } from "chai";
 import { OrderFulfillment } from "../../components/order-fulfillment";
 import { validateOrderRules } from "../../functions/orders/order-rules";
 import { one, promiseOf, resourcesUnder } from "../support/pulumi";
+
+// asl-validator ships no type declarations.
+const aslModule = require("asl-validator");
+const aslValidator: (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string } = aslModule.default ?? aslModule;
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); this project also runs on Node 20.
 if (!("withResolvers" in Promise)) {
@@ -74,15 +77,17 @@ describe("order state machine (asl-validator + aws-local-stepfunctions)", () => 
         definition = JSON.parse(one(await resourcesUnder("of-workflow"), "aws:sfn/stateMachine:StateMachine").inputs.definition);
     });
 
-    async function run(input: unknown, services: FakeServices) {
+    interface WorkflowOutput { orderId: string; status: string; totalAmount?: number; messageId?: string; reasons?: string[] }
+
+    async function run(input: Record<string, unknown>, services: FakeServices): Promise<WorkflowOutput> {
         const machine = new LocalStateMachine(definition);
-        const execution = machine.run(input, {
+        const execution = machine.run(input as never, {
             overrides: {
-                taskResourceLocalHandlers: services.handlers(),
+                taskResourceLocalHandlers: services.handlers() as never,
                 retryIntervalOverrides: { ValidateOrder: 0, StoreOrder: 0, RejectOrder: 0, EnqueueOrder: 0 },
             },
         });
-        return execution.result;
+        return await execution.result as unknown as WorkflowOutput;
     }
 
     it("passes asl-validator", () => {
