@@ -50,15 +50,31 @@ export class S3Service implements SandboxService {
         for (const notification of resourcesOfType(ctx.resources, "aws:s3/bucketNotification:BucketNotification")) {
             const target = (kind: NotificationTarget["kind"], arn: string, item: any): NotificationTarget =>
                 ({ kind, arn, id: item.id, events: item.events ?? [], prefix: item.filterPrefix ?? "", suffix: item.filterSuffix ?? "" });
-            this.notifications.set(notification.inputs.bucket, {
+            const bucket: string = notification.inputs.bucket;
+            this.notifications.set(bucket, {
                 targets: [
-                    ...(notification.inputs.lambdaFunctions ?? []).map((item: any) => target("lambda", item.lambdaFunctionArn, item)),
+                    ...(notification.inputs.lambdaFunctions ?? [])
+                        .filter((item: any) => this.mayInvoke(bucket, item.lambdaFunctionArn))
+                        .map((item: any) => target("lambda", item.lambdaFunctionArn, item)),
                     ...(notification.inputs.topics ?? []).map((item: any) => target("sns", item.topicArn, item)),
                     ...(notification.inputs.queues ?? []).map((item: any) => target("sqs", item.queueArn, item)),
                 ],
                 eventBridge: notification.inputs.eventbridge === true,
             });
         }
+    }
+
+    /** S3 refuses a notification configuration whose function has no resource policy letting S3 invoke it for this bucket. */
+    private mayInvoke(bucket: string, functionArn: string): boolean {
+        const functionName = (value: string) => value.split(":function:").pop()!.split(":")[0];
+        const allowed = resourcesOfType(this.ctx.resources, "aws:lambda/permission:Permission").some(permission =>
+            permission.inputs.action === "lambda:InvokeFunction" && permission.inputs.principal === "s3.amazonaws.com"
+            && functionName(String(permission.inputs.function)) === functionName(functionArn)
+            && (permission.inputs.sourceArn === undefined || permission.inputs.sourceArn === `arn:aws:s3:::${bucket}`));
+        if (!allowed) {
+            this.ctx.log({ kind: "error", message: `s3 notification ${bucket} -> ${functionArn} not deployed: Unable to validate the destination configuration (no lambda:InvokeFunction permission for s3.amazonaws.com)` });
+        }
+        return allowed;
     }
 
     async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {

@@ -11,6 +11,7 @@ const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}
 const REPORTS_FAILED_BODIES = `exports.handler = async event => ({ batchItemFailures: event.Records.filter(r => r.body.startsWith("fail")).map(r => ({ itemIdentifier: r.messageId })) });`;
 const THROWS_ON_FAILED_BODY = `exports.handler = async event => { if (event.Records.some(r => r.body.startsWith("fail"))) throw new Error("batch rejected"); };`;
 const SLEEPS = `exports.handler = () => new Promise(resolve => setTimeout(resolve, 10000));`;
+const ECHO = `exports.handler = async event => event;`;
 const ALWAYS_THROWS = `exports.handler = async () => { throw new TypeError("boom"); };`;
 
 describe("sandbox core services and wiring", function () {
@@ -31,6 +32,13 @@ describe("sandbox core services and wiring", function () {
             functionResource("throws-on-failed-body", THROWS_ON_FAILED_BODY),
             functionResource("always-throws", ALWAYS_THROWS),
             functionResource("sleeps", SLEEPS, { timeout: 1 }),
+            functionResource("echo", ECHO),
+            recorded("aws:s3/bucket:Bucket", "permitted", { bucket: "permitted" }),
+            recorded("aws:s3/bucket:Bucket", "unpermitted", { bucket: "unpermitted" }),
+            recorded("aws:lambda/permission:Permission", "permitted-invoke", { action: "lambda:InvokeFunction", function: "echo", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::permitted" }),
+            ...["permitted", "unpermitted"].map(bucket => recorded("aws:s3/bucketNotification:BucketNotification", `${bucket}-notification`, {
+                bucket, lambdaFunctions: [{ lambdaFunctionArn: arn("lambda", "function:echo"), events: ["s3:ObjectCreated:*"] }],
+            })),
             recorded("aws:lambda/eventSourceMapping:EventSourceMapping", "partial-esm", { eventSourceArn: arn("sqs", "partial"), functionName: arn("lambda", "function:reports-failures"), batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"] }),
             recorded("aws:lambda/eventSourceMapping:EventSourceMapping", "whole-esm", { eventSourceArn: arn("sqs", "whole"), functionName: "throws-on-failed-body", batchSize: 10 }),
             recorded("aws:s3/bucket:Bucket", "uploads", { bucket: "uploads" }),
@@ -120,6 +128,17 @@ describe("sandbox core services and wiring", function () {
         expect(record.s3.object).to.include({ key: "in/my+file%2B%281%29.txt", size: 7 });
         const object = await s3.send(new GetObjectCommand({ Bucket: "uploads", Key: "in/my file+(1).txt" }));
         expect(await object.Body?.transformToString()).to.equal("content");
+    });
+
+    it("invokes a function from S3 only when a permission lets s3.amazonaws.com invoke it for that bucket", async () => {
+        const s3 = new S3Client({ endpoint: sandbox.endpoint, region: REGION, credentials, forcePathStyle: true });
+        expect(sandbox.events.map(event => event.message)).to.include.members([
+            `s3 notification unpermitted -> ${arn("lambda", "function:echo")} not deployed: Unable to validate the destination configuration (no lambda:InvokeFunction permission for s3.amazonaws.com)`,
+        ]);
+        await s3.send(new PutObjectCommand({ Bucket: "unpermitted", Key: "a", Body: "x" }));
+        await s3.send(new PutObjectCommand({ Bucket: "permitted", Key: "a", Body: "x" }));
+        await eventually("echo to run", () => sandbox.events.some(event => event.message.startsWith("echo ok")) ? true : undefined);
+        expect(sandbox.events.filter(event => event.message.startsWith("s3 ")).map(event => event.message.split(" ").slice(0, 2).join(" "))).to.not.include("s3 unpermitted/a");
     });
 
     it("answers S3 conditional writes and missing objects and buckets with S3's error codes", async () => {
