@@ -61,3 +61,22 @@ export const orderQueueUrl = orders.queueUrl;
 export const orderDlqUrl = orders.dlqUrl;
 export const orderStateMachineArn = orders.stateMachineArn;
 export const orderAlertsTopicArn = orders.alertsTopicArn;
+
+// --- EventPipeline (seed 004): bucket + POST /events → SNS topic (+ EventBridge rule) → queue → event-processor → table → confirmation queue → confirmation-sender
+import { EventPipeline } from "./components/event-pipeline";
+
+const events = new EventPipeline("events", {
+    platform,
+    eventTtlDays: config.getNumber("eventTtlDays"),
+    eventRulePrefix: config.get("eventRulePrefix"),
+    localEndpoint,
+});
+export const eventBucket = events.bucketName;
+export const eventTopicArn = events.topicArn;
+export const eventQueueUrl = events.queueUrl;
+export const eventDlqUrl = events.dlqUrl;
+export const confirmationQueueUrl = events.confirmationQueueUrl;
+export const eventsTable = events.tableName;
+/** `POST ${eventApiUrl}/events {"type", "subject"?, "payload"?}`; `GET ${eventApiUrl}/events/{eventId}` */
+export const eventApiUrl = events.apiUrl;
+export const eventAlertsTopicArn = events.alertsTopicArn;
