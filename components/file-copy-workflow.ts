@@ -77,19 +77,12 @@ function numberAttribute(path: string): Record<string, string> {
     return { "N.$": `States.Format('{}', ${path})` };
 }
 
-/** 1 when the count at `path` is 0, else 2: ArrayUnique of [count, 0] collapses only for zero. */
-function presence(path: string): string {
-    return `States.ArrayLength(States.ArrayUnique(States.Array(${path}, 0)))`;
-}
-
 /**
- * Seed 001's state machine. Aggregation stays pure JSONPath: the Map's ResultSelector splits the
- * per-bucket results; the tracking status is looked up in a constant array at index
- * presence(successes) + 2 × presence(failures), i.e. 3 nothing copied, 4 all copied, 5 none copied, 6 some.
+ * Seed 001's state machine. Aggregation stays pure JSONPath. A filter that matches nothing is an error in
+ * aws-local-stepfunctions, so SortCopyResults branches on ArrayContains flags first and each List* state
+ * only filters lists that cannot be empty; an all-succeeded or all-failed list is the destination list itself.
  */
 export function fileCopyDefinition(inputs: DefinitionInputs): string {
-    const statusByIndex = ["'UNKNOWN'", "'UNKNOWN'", "'UNKNOWN'", "'COMPLETED'", "'COMPLETED'", "'FAILED'", "'PARTIALLY_FAILED'"];
-    const statusIndex = `States.MathAdd(${presence("$.copy.successfulCopies")}, States.MathAdd(${presence("$.copy.failedCopies")}, ${presence("$.copy.failedCopies")}))`;
     return JSON.stringify({
         Comment: "Copies one object to several buckets, tracks the run in DynamoDB and reports failures to SNS (seed 001)",
         StartAt: "ValidateInput",
@@ -160,13 +153,41 @@ export function fileCopyDefinition(inputs: DefinitionInputs): string {
                 },
                 ResultSelector: {
                     "results.$": "$",
-                    "succeededBuckets.$": "$[?(@.status == 'SUCCEEDED')].bucket",
-                    "failedBuckets.$": "$[?(@.status == 'FAILED')].bucket",
-                    "failures.$": "$[?(@.status == 'FAILED')]",
-                    "successfulCopies.$": "States.ArrayLength($[?(@.status == 'SUCCEEDED')])",
-                    "failedCopies.$": "States.ArrayLength($[?(@.status == 'FAILED')])",
+                    "anySucceeded.$": "States.ArrayContains($[*].status, 'SUCCEEDED')",
+                    "anyFailed.$": "States.ArrayContains($[*].status, 'FAILED')",
                 },
                 ResultPath: "$.copy",
+                Next: "SortCopyResults",
+            },
+            SortCopyResults: {
+                Type: "Choice",
+                Choices: [
+                    { Variable: "$.copy.anyFailed", BooleanEquals: false, Next: "ListAllSucceeded" },
+                    { Variable: "$.copy.anySucceeded", BooleanEquals: false, Next: "ListAllFailed" },
+                ],
+                Default: "ListMixedResults",
+            },
+            ListAllSucceeded: {
+                Type: "Pass",
+                Parameters: { status: "COMPLETED", "succeededBuckets.$": "$.destinationBuckets", failedBuckets: [], failures: [] },
+                ResultPath: "$.lists",
+                Next: "ProcessResults",
+            },
+            ListAllFailed: {
+                Type: "Pass",
+                Parameters: { status: "FAILED", succeededBuckets: [], "failedBuckets.$": "$.destinationBuckets", "failures.$": "$.copy.results" },
+                ResultPath: "$.lists",
+                Next: "ProcessResults",
+            },
+            ListMixedResults: {
+                Type: "Pass",
+                Parameters: {
+                    status: "PARTIALLY_FAILED",
+                    "succeededBuckets.$": "$.copy.results[?(@.status == 'SUCCEEDED')].bucket",
+                    "failedBuckets.$": "$.copy.results[?(@.status == 'FAILED')].bucket",
+                    "failures.$": "$.copy.results[?(@.status == 'FAILED')]",
+                },
+                ResultPath: "$.lists",
                 Next: "ProcessResults",
             },
             ProcessResults: {
@@ -175,16 +196,16 @@ export function fileCopyDefinition(inputs: DefinitionInputs): string {
                     "sourceBucket.$": "$.sourceBucket",
                     "sourceKey.$": "$.sourceKey",
                     "destinationBuckets.$": "$.destinationBuckets",
-                    "executionId.$": "$$.Execution.Id",
+                    "executionId.$": "$.executionId",
                     "startTime.$": "$.startTime",
+                    "status.$": "$.lists.status",
                     "totalBuckets.$": "States.ArrayLength($.copy.results)",
-                    "successfulCopies.$": "$.copy.successfulCopies",
-                    "failedCopies.$": "$.copy.failedCopies",
-                    "succeededBuckets.$": "$.copy.succeededBuckets",
-                    "failedBuckets.$": "$.copy.failedBuckets",
-                    "failures.$": "$.copy.failures",
+                    "successfulCopies.$": "States.ArrayLength($.lists.succeededBuckets)",
+                    "failedCopies.$": "States.ArrayLength($.lists.failedBuckets)",
+                    "succeededBuckets.$": "$.lists.succeededBuckets",
+                    "failedBuckets.$": "$.lists.failedBuckets",
+                    "failures.$": "$.lists.failures",
                     "results.$": "$.copy.results",
-                    "status.$": `States.ArrayGetItem(States.Array(${statusByIndex.join(", ")}), ${statusIndex})`,
                 },
                 Next: "UpdateDynamoDBFinal",
             },
