@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { OrderFulfillment } from "../../components/order-fulfillment";
 import { RecordedResource } from "../../sandbox/mock-cloud";
+import { synthesizeStack } from "../support/program";
 import { one, ofType, promiseOf, resourcesUnder, statementsOfRole } from "../support/pulumi";
 
 const ARN = "arn:aws:%s:us-east-1:123456789012:";
@@ -171,5 +172,34 @@ describe("OrderFulfillment component", () => {
         const localResources = await resourcesUnder("of-local");
         expect(ofType(localResources, "aws:dynamodb/table:Table").map(t => t.inputs.pointInTimeRecovery)).to.deep.equal([{ enabled: false }, { enabled: false }]);
         expect(ofType(localResources, "aws:sns/topicSubscription:TopicSubscription")).to.have.length(0);
+    });
+});
+
+describe("OrderFulfillment in the whole program (index.ts under mocks)", () => {
+    const ORDER_OUTPUTS = ["orderApiUrl", "ordersTable", "failedOrdersTable", "orderQueueUrl", "orderDlqUrl", "orderStateMachineArn", "orderAlertsTopicArn"];
+    const named = (resources: RecordedResource[], type: string, name: string) => one(resources, type, r => r.inputs.name === name);
+
+    it("local stack: exports every order output with path-style API URL and uses the config defaults", () => {
+        const { outputs, resources } = synthesizeStack("local");
+        expect(outputs).to.include.keys(ORDER_OUTPUTS);
+        expect(outputs.ordersTable).to.equal("sp-local-orders");
+        expect(outputs.failedOrdersTable).to.equal("sp-local-failed_orders");
+        expect(outputs.orderApiUrl).to.match(/^http:\/\/localhost:4566\/restapis\/.+\/_user_request_$/);
+        const fulfil = named(resources, "aws:lambda/function:Function", "sp-local-fulfill-order");
+        expect(fulfil.inputs.environment.variables.SUCCESS_RATE).to.equal("0.7");
+        const dlqAlarm = named(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "sp-local-order-dlq-depth");
+        expect(dlqAlarm.inputs.threshold).to.equal(5);
+        expect(ofType(resources, "aws:sns/topicSubscription:TopicSubscription").filter(r => r.inputs.topic === outputs.orderAlertsTopicArn)).to.have.length(0);
+    });
+
+    it("dev stack with overrides: success rate, alarm threshold and alert email reach the resources", () => {
+        const { outputs, resources } = synthesizeStack("dev", { fulfillmentSuccessRate: "0.5", dlqAlarmThreshold: 9, alertEmail: "ops@example.com" });
+        expect(outputs).to.include.keys(ORDER_OUTPUTS);
+        expect(outputs.orderApiUrl).to.match(/^https:\/\//);
+        expect(named(resources, "aws:lambda/function:Function", "sp-dev-fulfill-order").inputs.environment.variables.SUCCESS_RATE).to.equal("0.5");
+        expect(named(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "sp-dev-order-dlq-depth").inputs.threshold).to.equal(9);
+        const email = ofType(resources, "aws:sns/topicSubscription:TopicSubscription").filter(r => r.inputs.topic === outputs.orderAlertsTopicArn);
+        expect(email.map(r => [r.inputs.protocol, r.inputs.endpoint])).to.deep.equal([["email", "ops@example.com"]]);
+        expect(named(resources, "aws:dynamodb/table:Table", "sp-dev-orders").inputs.pointInTimeRecovery).to.deep.equal({ enabled: true });
     });
 });
