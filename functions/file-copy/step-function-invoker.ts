@@ -1,7 +1,7 @@
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Handler } from "aws-lambda";
 import { randomUUID } from "crypto";
-import { array, enums, nonempty, object, refine, size, string } from "superstruct";
+import { array, enums, object, refine, size, string } from "superstruct";
 import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
 import { check } from "../shared/validation";
 
@@ -28,7 +28,7 @@ export function stepFunctionInvokerHandler(): Handler<APIGatewayProxyEvent, APIG
     const allowedDestinations = bucketList("ALLOWED_DESTINATION_BUCKETS");
     const request = object({
         sourceBucket: enums(allowedSources),
-        sourceKey: size(nonempty(string()), 1, 1024),
+        sourceKey: size(string(), 1, 1024),
         destinationBuckets: refine(
             size(array(enums(allowedDestinations)), 1, MAX_DESTINATIONS),
             "unique",

@@ -38,6 +38,15 @@ describe("FileCopyWorkflow component", () => {
         expect(JSON.parse(local.inputs.definition).States.CopyToMultipleBuckets.MaxConcurrency).to.equal(4);
     });
 
+    it("wires the definition's tasks to this table, topic and copy function", async () => {
+        const machine = one(await resourcesUnder("fcw-dev"), "aws:sfn/stateMachine:StateMachine");
+        const states = JSON.parse(machine.inputs.definition).States;
+        expect(states.LogWorkflowStart.Parameters.TableName).to.equal("fcd-file-copy-tracking");
+        expect(states.UpdateDynamoDBFinal.Parameters.TableName).to.equal("fcd-file-copy-tracking");
+        expect(states.SendFailureNotification.Parameters.TopicArn).to.equal(`arn:aws:sns:us-east-1:${ACCOUNT}:fcd-file-copy-failures`);
+        expect(states.CopyToMultipleBuckets.ItemProcessor.States.CopyObject.Parameters.FunctionName).to.equal(`arn:aws:lambda:us-east-1:${ACCOUNT}:function:fcd-copy-object`);
+    });
+
     it("creates the encrypted tracking table keyed fileKey/sourceBucket with PITR only outside local", async () => {
         const dev = one(await resourcesUnder("fcw-dev"), "aws:dynamodb/table:Table");
         const local = one(await resourcesUnder("fcw-local"), "aws:dynamodb/table:Table");

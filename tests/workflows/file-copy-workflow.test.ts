@@ -38,6 +38,7 @@ function applyUpdate(item: Item, expression: string, names: Record<string, strin
 class FakeServices {
     readonly table = new Map<string, Item>();
     readonly messages: PublishedMessage[] = [];
+    readonly startRecords: Item[] = [];
     readonly copyCalls: string[] = [];
     publishAttempts = 0;
 
@@ -51,6 +52,7 @@ class FakeServices {
     handlers(): Record<string, (input: any) => Promise<any>> {
         return {
             LogWorkflowStart: async input => {
+                this.startRecords.push({ ...input.Item });
                 this.table.set(`${input.Item.fileKey.S}|${input.Item.sourceBucket.S}`, { ...input.Item });
                 return {};
             },
@@ -163,6 +165,8 @@ describe("FileCopyWorkflow state machine (asl-validator + aws-local-stepfunction
             destinationBuckets: { S: JSON.stringify(["region-a", "region-b", "region-c"]) },
         });
         expect(services.messages).to.have.length(0);
+        expect(services.startRecords).to.have.length(1);
+        expect(services.startRecords[0]).to.deep.include({ status: { S: "IN_PROGRESS" }, executionId: { S: EXECUTION_ID }, fileKey: { S: "builds/build 42+final.zip" } });
     });
 
     it("some fail: ends in SomeCopiesFailed, PARTIALLY_FAILED, and the message names the bucket and error", async () => {
