@@ -204,7 +204,7 @@ export async function runSmoke(outputs: StackOutputs, options: SmokeOptions = {}
             const key = `uploads/smoke-${run}.txt`;
             await s3.send(new PutObjectCommand({ Bucket: outputs.eventBucket, Key: key, Body: "event" }));
             const record = await waitFor(`a CONFIRMED event record for s3://${outputs.eventBucket}/${key}`, async () => {
-                const scanned = await dynamo.send(new ScanCommand({ TableName: outputs.eventsTable, FilterExpression: "#subject = :key", ExpressionAttributeNames: { "#subject": "subject" }, ExpressionAttributeValues: { ":key": key } }));
+                const scanned = await dynamo.send(new ScanCommand({ TableName: outputs.eventsTable, FilterExpression: "#subject = :subject", ExpressionAttributeNames: { "#subject": "subject" }, ExpressionAttributeValues: { ":subject": `s3://${outputs.eventBucket}/${key}` } }));
                 return scanned.Items?.find(item => item.status === "CONFIRMED");
             }, deadlineMs);
             return `CONFIRMED ${record.eventId}`;

@@ -4,7 +4,14 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[
 
 /** Validates with a superstruct schema and names every failing field, e.g. `quantity: Expected a number, but received: "2"`. */
 export function check<T, S>(value: unknown, schema: Struct<T, S>): Checked<T> {
-    const [error, result] = validate(value, schema, { coerce: false });
+    let outcome: ReturnType<typeof validate<T, S>>;
+    try {
+        outcome = validate(value, schema, { coerce: false });
+    } catch {
+        // superstruct prints offending values; JSON objects with own toString/valueOf keys make that throw.
+        return { ok: false, problems: ["body: holds an object with a toString or valueOf key, which cannot be validated"] };
+    }
+    const [error, result] = outcome;
     if (!error) {
         return { ok: true, value: result as T };
     }
