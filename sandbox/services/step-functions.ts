@@ -16,6 +16,18 @@ if (typeof (Promise as any).withResolvers !== "function") {
     };
 }
 
+// Step Functions (Jayway JsonPath) answers an indefinite path (filter, wildcard, deep scan, union, slice) with an
+// array, [] when nothing matches; aws-local-stepfunctions asks jsonpath-plus for unwrapped results, which turns
+// one match into a bare value and none into a States.Runtime failure. Wrapping those paths restores AWS's answers.
+const INDEFINITE_PATH = /\.\.|\[\?|\*|\[[^\]]*[,:][^\]]*\]/;
+const jsonPathPlus = require("jsonpath-plus");
+if (!jsonPathPlus.JSONPath.awsIndefinitePaths) {
+    const unwrapped = jsonPathPlus.JSONPath;
+    jsonPathPlus.JSONPath = Object.assign(
+        (options: { path: string; wrap?: boolean }, ...rest: unknown[]) => unwrapped({ ...options, wrap: INDEFINITE_PATH.test(options.path) || options.wrap }, ...rest),
+        unwrapped, { awsIndefinitePaths: true });
+}
+
 type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 type Json = Record<string, any>;
 
@@ -69,6 +81,8 @@ const SDK_ERROR_PREFIX: Record<string, string> = {
 };
 /** Optimized integrations keep the service's own prefix and error code. */
 const OPTIMIZED_ERROR_PREFIX: Record<string, string> = { dynamodb: "DynamoDB", sns: "SNS", sqs: "SQS" };
+/** SQS error codes the v1 SDK models as their own exception classes. */
+const MODELED_V1_ERRORS = new Set(["QueueDoesNotExist", "InvalidMessageContents", "UnsupportedOperation", "InvalidAttributeName", "InvalidBatchEntryId", "RequestThrottled", "KmsAccessDenied"]);
 /** aws-sdk service name → SDK v3 package and client class. */
 const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
     s3: { pkg: "@aws-sdk/client-s3", client: "S3Client" },
@@ -80,6 +94,21 @@ const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
     cloudwatch: { pkg: "@aws-sdk/client-cloudwatch", client: "CloudWatchClient" },
 };
 const OPTIMIZED_ACTIONS = new Set(["dynamodb:putItem", "dynamodb:updateItem", "dynamodb:getItem", "dynamodb:deleteItem", "sns:publish", "sqs:sendMessage"]);
+
+/**
+ * Optimized integrations report the Java SDK v1 exception: modeled errors by their class
+ * (`DynamoDB.ConditionalCheckFailedException`), others as `SQS.AmazonSQSException`, transport failures as `SdkClientException`.
+ */
+function optimizedErrorName(service: string, code: string, transportFailure: boolean): string {
+    const prefix = OPTIMIZED_ERROR_PREFIX[service];
+    if (transportFailure) {
+        return `${prefix}.SdkClientException`;
+    }
+    if (code.endsWith("Exception")) {
+        return `${prefix}.${code}`;
+    }
+    return MODELED_V1_ERRORS.has(code) ? `${prefix}.${code}Exception` : `${prefix}.Amazon${prefix}Exception`;
+}
 
 function pascal(text: string): string {
     return text.charAt(0).toUpperCase() + text.slice(1);
@@ -133,6 +162,11 @@ export function createStepFunctionsService(ctx: SandboxContext, options: StepFun
 
     async function callService(service: string, action: string, parameters: Json, optimized: boolean): Promise<Json> {
         const { client, module } = sdkClient(service);
+        // Optimized SQS/SNS integrations send a JSON object body as its JSON text.
+        const bodyField = optimized ? { sqs: "MessageBody", sns: "Message" }[service as "sqs"] : undefined;
+        if (bodyField && parameters[bodyField] !== undefined && typeof parameters[bodyField] !== "string") {
+            parameters = { ...parameters, [bodyField]: JSON.stringify(parameters[bodyField]) };
+        }
         const Command = module[`${pascal(action)}Command`];
         if (!Command) {
             throw new TaskError("States.Runtime", `Unknown ${service} action '${action}'`);
@@ -143,8 +177,7 @@ export function createStepFunctionsService(ctx: SandboxContext, options: StepFun
             const code: string = error.name ?? "ServiceException";
             const status = error.$metadata?.httpStatusCode ?? 500;
             const requestId = error.$metadata?.requestId ?? randomUUID();
-            const name = optimized
-                ? `${OPTIMIZED_ERROR_PREFIX[service]}.${code}`
+            const name = optimized ? optimizedErrorName(service, code, error.$metadata?.httpStatusCode === undefined)
                 : `${SDK_ERROR_PREFIX[service] ?? pascal(service)}.${code.endsWith("Exception") ? code : `${code}Exception`}`;
             throw new TaskError(name, `${error.message} (Service: ${SDK_ERROR_PREFIX[service] ?? pascal(service)}, Status Code: ${status}, Request ID: ${requestId})`);
         }
@@ -297,7 +330,12 @@ export function createStepFunctionsService(ctx: SandboxContext, options: StepFun
         const startDate = Date.now() / 1000;
         const run = machine.runner!.run(input as any, {
             overrides: { taskResourceLocalHandlers: machine.handlers, retryIntervalOverrides: machine.retryIntervalOverrides },
-            context: { Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate * 1000).toISOString() }, StateMachine: { Id: machine.arn, Name: machine.name } } as any,
+            context: {
+                Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate * 1000).toISOString() },
+                StateMachine: { Id: machine.arn, Name: machine.name },
+                // The library has no per-state context; a getter gives `$$.State.EnteredTime` the moment the state reads it.
+                State: { get EnteredTime() { return new Date().toISOString(); }, RetryCount: 0 },
+            } as any,
         });
         const execution: Execution = { executionArn, stateMachineArn: machine.arn, name, input: inputText, status: "RUNNING", startDate, history: [], abort: run.abort };
         executions.set(executionArn, execution);

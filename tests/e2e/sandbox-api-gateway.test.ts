@@ -117,10 +117,10 @@ describe("sandbox API Gateway service", () => {
         const response = await fetch(`${base}/builds`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ commit: "NOT HEX", extra: 1 }) });
         expect(response.status).to.equal(400);
         expect(response.headers.get("access-control-allow-origin")).to.equal("*");
-        const body = await response.json();
+        const body = await response.json() as { message: string; problems: string };
         expect(body.message).to.equal("Invalid request body");
         expect(body.problems).to.contain("\"extra\"").and.to.contain("/commit").and.to.contain("NOT HEX");
-        const missing = await (await fetch(`${base}/builds`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json();
+        const missing = await (await fetch(`${base}/builds`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json() as { problems: string };
         expect(missing.problems).to.equal("[object has missing required properties ([\"commit\"])]");
         expect(sentMessages.length).to.equal(before);
     });

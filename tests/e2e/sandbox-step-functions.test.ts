@@ -1,6 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { expect } from "chai";
+import { createHash } from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
@@ -94,6 +95,27 @@ describe("sandbox Step Functions service", () => {
                 Invoke: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn("broken"), "Payload.$": "$" }, End: true },
             },
         }),
+        stateMachineResource("shaping", {
+            StartAt: "Stamp",
+            States: {
+                Stamp: { Type: "Pass", Parameters: { "results.$": "$.results", "startTime.$": "$$.State.EnteredTime", "executionId.$": "$$.Execution.Id" }, Next: "Summarize" },
+                Summarize: {
+                    Type: "Pass",
+                    Parameters: {
+                        "failedBuckets.$": "$.results[?(@.status == 'FAILED')].bucket",
+                        "succeededBuckets.$": "$.results[?(@.status == 'SUCCEEDED')].bucket",
+                        "failedCount.$": "States.ArrayLength($.results[?(@.status == 'FAILED')])",
+                        "startTime.$": "$.startTime", "executionId.$": "$.executionId",
+                    },
+                    Next: "Enqueue",
+                },
+                Enqueue: {
+                    Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage",
+                    Parameters: { QueueUrl: "http://queue.local/000000000000/summaries", "MessageBody.$": "$" },
+                    ResultSelector: { "messageId.$": "$.MessageId" }, ResultPath: "$.enqueued", End: true,
+                },
+            },
+        }),
         stateMachineResource("storing", {
             StartAt: "Store",
             States: {
@@ -113,7 +135,9 @@ describe("sandbox Step Functions service", () => {
             },
         }),
     ];
+    const queued: { QueueUrl: string; MessageBody: string }[] = [];
     let dynalite: http.Server;
+    let integrations: http.Server;
     let sandbox: { server: http.Server; url: string };
     let service: SandboxService;
     let sfn: SFNClient;
@@ -128,8 +152,29 @@ describe("sandbox Step Functions service", () => {
             TableName: tableName, BillingMode: "PAY_PER_REQUEST",
             AttributeDefinitions: [{ AttributeName: "fileKey", AttributeType: "S" }], KeySchema: [{ AttributeName: "fileKey", KeyType: "HASH" }],
         }));
-        // Service integrations go to ctx.endpoint: here straight to dynalite.
-        service = createStepFunctionsService({ endpoint: dynaliteUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { retryIntervalMs: 0 });
+        // Service integrations go to ctx.endpoint: SQS calls answered here, DynamoDB calls passed on to dynalite.
+        integrations = http.createServer(async (req, res) => {
+            const chunks: Buffer[] = [];
+            for await (const chunk of req) {
+                chunks.push(chunk as Buffer);
+            }
+            const body = Buffer.concat(chunks);
+            if (String(req.headers["x-amz-target"]).startsWith("AmazonSQS.")) {
+                const request = JSON.parse(body.toString("utf8"));
+                queued.push(request);
+                res.writeHead(200, { "Content-Type": "application/x-amz-json-1.0" });
+                res.end(JSON.stringify({ MessageId: `msg-${queued.length}`, MD5OfMessageBody: createHash("md5").update(request.MessageBody).digest("hex") }));
+                return;
+            }
+            const forwarded = http.request(`${dynaliteUrl}${req.url}`, { method: req.method, headers: req.headers }, answer => {
+                res.writeHead(answer.statusCode!, answer.headers);
+                answer.pipe(res);
+            });
+            forwarded.end(body);
+        });
+        await new Promise<void>(resolve => integrations.listen(0, "127.0.0.1", resolve));
+        const integrationsUrl = `http://127.0.0.1:${(integrations.address() as AddressInfo).port}`;
+        service = createStepFunctionsService({ endpoint: integrationsUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { retryIntervalMs: 0 });
         sandbox = await serve(service);
         sfn = new SFNClient({ endpoint: sandbox.url, region: REGION, credentials });
     });
@@ -139,6 +184,7 @@ describe("sandbox Step Functions service", () => {
         dynamodb.destroy();
         await service.close?.();
         await new Promise(resolve => sandbox.server.close(resolve));
+        await new Promise(resolve => integrations.close(resolve));
         await new Promise(resolve => dynalite.close(resolve));
     });
 
@@ -179,6 +225,23 @@ describe("sandbox Step Functions service", () => {
         expect(failed.executions!.map(item => item.executionArn)).to.deep.equal([executionArn]);
         const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arnOf("uncaught"), statusFilter: "RUNNING" }));
         expect(running.executions).to.deep.equal([]);
+    });
+
+    it("answers filter paths with arrays as AWS does ([] when nothing matches), fills $$.State.EnteredTime, and sends an object MessageBody as JSON", async () => {
+        const input = { results: [{ bucket: "region-a", status: "SUCCEEDED" }, { bucket: "region-b", status: "SUCCEEDED" }] };
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("shaping"), input: JSON.stringify(input) }));
+        const execution = await finished(sfn, executionArn!);
+        expect(execution.status, execution.cause).to.equal("SUCCEEDED");
+        const output = JSON.parse(execution.output!);
+        expect(output).to.deep.include({ failedBuckets: [], succeededBuckets: ["region-a", "region-b"], failedCount: 0, executionId: executionArn, enqueued: { messageId: `msg-${queued.length}` } });
+        expect(Date.parse(output.startTime)).to.be.within(execution.startDate!.getTime() - 1000, Date.now());
+        const sent = queued[queued.length - 1];
+        expect(sent.QueueUrl).to.equal("http://queue.local/000000000000/summaries");
+        expect(JSON.parse(sent.MessageBody)).to.deep.include({ failedBuckets: [], failedCount: 0 });
+
+        const oneFailure = { results: [{ bucket: "region-a", status: "FAILED" }] };
+        const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("shaping"), input: JSON.stringify(oneFailure) }));
+        expect(JSON.parse((await finished(sfn, second.executionArn!)).output!)).to.deep.include({ failedBuckets: ["region-a"], succeededBuckets: [], failedCount: 1 });
     });
 
     it("writes the item of a dynamodb:putItem task and names a failed condition DynamoDB.ConditionalCheckFailedException", async () => {
