@@ -14,6 +14,8 @@ export interface SandboxOptions {
     log?: SandboxLog;
     /** See DeployOptions.visibilityScale. Default: 1. */
     visibilityScale?: number;
+    /** Logical names of synthesized resources to leave out, to see what a wiring fault breaks. Default: none. */
+    withoutResources?: string[];
 }
 
 export interface RunningSandbox {
@@ -33,7 +35,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         overrides: { "aws:endpoints": [Object.fromEntries(SERVICES.map(service => [service, endpoint]))], "serverless-pipelines:localEndpoint": endpoint },
     });
     const cloud = await deployCloud({
-        endpoint, region: synthesis.config["aws:region"] ?? "us-east-1", accountId: "000000000000", resources: synthesis.resources, log, projectDir: PROJECT_DIR,
+        endpoint, region: synthesis.config["aws:region"] ?? "us-east-1", accountId: "000000000000", resources: synthesis.resources.filter(resource => !options.withoutResources?.includes(resource.name)), log, projectDir: PROJECT_DIR,
         visibilityScale: options.visibilityScale,
     });
     server.attach(cloud.services);
@@ -52,13 +54,15 @@ async function main(): Promise<void> {
         port: Number(argument("port") ?? 4566),
         // Queues' visibility timeouts are 6× their consumer's timeout (minutes); a 50× shorter one keeps redrive paths within the smoke test's deadline.
         visibilityScale: Number(argument("visibility-scale") ?? 0.02),
+        withoutResources: argument("without")?.split(","),
         log: event => console.log(`${new Date().toISOString().slice(11, 23)} ${event.kind.padEnd(9)} ${event.message}`),
     });
     console.log(JSON.stringify(sandbox.outputs, null, 4));
     console.log(`sandbox ready at ${sandbox.endpoint} in ${Date.now() - started} ms`);
     // The smoke script takes its target from the standard AWS environment, as after `pulumi up --stack local`.
     Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.endpoint, AWS_REGION: process.env.AWS_REGION ?? "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
-    const passed = await runSmoke(sandbox.outputs);
+    const deadline = argument("smoke-deadline-ms");
+    const passed = await runSmoke(sandbox.outputs, deadline ? { deadlineMs: Number(deadline) } : {});
     console.log(`smoke test ${passed ? "passed" : "FAILED"}`);
     if (once) {
         await sandbox.close();
