@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { expect } from "chai";
 import { createHash } from "crypto";
 import * as http from "http";
@@ -60,6 +60,7 @@ async function finished(sfn: SFNClient, executionArn: string, deadlineMs = 10_00
 
 describe("sandbox Step Functions service", () => {
     const calls: Record<string, number> = {};
+    const releaseParked: ((value: unknown) => void)[] = [];
     const functions = fakeFunctions({
         // Fails its first call with a named error, then succeeds: exercises Retry on ErrorEquals.
         flaky: async payload => {
@@ -72,7 +73,8 @@ describe("sandbox Step Functions service", () => {
         broken: async () => {
             throw Object.assign(new Error("disk on fire"), { name: "FatalError" });
         },
-        echo: async payload => ({ echoed: payload }),
+        // Runs until the test releases it, to observe RUNNING executions.
+        parked: () => new Promise(resolve => releaseParked.push(resolve)),
     });
     const tableName = "tracking";
     const machines = [
@@ -94,6 +96,10 @@ describe("sandbox Step Functions service", () => {
             States: {
                 Invoke: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn("broken"), "Payload.$": "$" }, End: true },
             },
+        }),
+        stateMachineResource("parking", {
+            StartAt: "Park",
+            States: { Park: { Type: "Task", Resource: fnArn("parked"), End: true } },
         }),
         stateMachineResource("shaping", {
             StartAt: "Stamp",
@@ -263,6 +269,21 @@ describe("sandbox Step Functions service", () => {
         const error = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "once-only", input: "{}" })).then(() => undefined, (caught: Error) => caught);
         expect(error?.name).to.equal("ExecutionAlreadyExists");
         expect((error as any).$metadata.httpStatusCode).to.equal(400);
+    });
+
+    it("answers a repeated start of a RUNNING execution (same name and input) with that execution, and stops it as ABORTED", async () => {
+        const stateMachineArn = arnOf("parking");
+        const first = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "dedupe", input: "{\"key\":\"a\"}" }));
+        const repeat = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "dedupe", input: "{\"key\":\"a\"}" }));
+        expect(repeat.executionArn).to.equal(first.executionArn);
+        const otherInput = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "dedupe", input: "{\"key\":\"b\"}" })).then(() => undefined, (caught: Error) => caught);
+        expect(otherInput?.name).to.equal("ExecutionAlreadyExists");
+        const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: "RUNNING" }));
+        expect(running.executions!.map(item => item.name)).to.deep.equal(["dedupe"]);
+        await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn, error: "Operator", cause: "test over" }));
+        const stopped = await finished(sfn, first.executionArn!);
+        expect(stopped).to.include({ status: "ABORTED", error: "Operator", cause: "test over" });
+        releaseParked.forEach(release => release({}));
     });
 
     it("answers unknown state machines and executions with AWS's error codes", async () => {
