@@ -45,6 +45,11 @@ describe("sandbox core services and wiring", function () {
             recorded("aws:s3/bucketNotification:BucketNotification", "uploads-notification", {
                 bucket: "uploads", queues: [{ queueArn: arn("sqs", "uploads-events"), events: ["s3:ObjectCreated:*"], filterPrefix: "in/", filterSuffix: ".txt" }],
             }),
+            queueResource(endpoint, "bus-copy"),
+            recorded("aws:s3/bucket:Bucket", "bus-bucket", { bucket: "bus-bucket" }),
+            recorded("aws:s3/bucketNotification:BucketNotification", "bus-bucket-notification", { bucket: "bus-bucket", eventbridge: true }),
+            recorded("aws:cloudwatch/eventRule:EventRule", "bus-rule", { name: "bus-rule", eventPattern: JSON.stringify({ source: ["aws.s3"], "detail-type": ["Object Created"], detail: { bucket: { name: ["bus-bucket"] }, object: { key: [{ prefix: "uploads/" }] } } }) }),
+            recorded("aws:cloudwatch/eventTarget:EventTarget", "bus-rule-target", { rule: "bus-rule", arn: arn("sqs", "bus-copy") }),
             recorded("aws:dynamodb/table:Table", "orders", { name: "orders", hashKey: "orderId", attributes: [{ name: "orderId", type: "S" }], billingMode: "PAY_PER_REQUEST" }),
             recorded("aws:sns/topic:Topic", "alerts", { name: "alerts" }, { arn: arn("sns", "alerts") }),
             recorded("aws:sns/topicSubscription:TopicSubscription", "alerts-copy-sub", {
@@ -139,6 +144,29 @@ describe("sandbox core services and wiring", function () {
         await s3.send(new PutObjectCommand({ Bucket: "permitted", Key: "a", Body: "x" }));
         await eventually("echo to run", () => sandbox.events.some(event => event.message.startsWith("echo ok")) ? true : undefined);
         expect(sandbox.events.filter(event => event.message.startsWith("s3 ")).map(event => event.message.split(" ").slice(0, 2).join(" "))).to.not.include("s3 unpermitted/a");
+    });
+
+    it("routes S3 Object Created events through EventBridge rules matching on exact values and key prefix", async () => {
+        const s3 = new S3Client({ endpoint: sandbox.endpoint, region: REGION, credentials, forcePathStyle: true });
+        await s3.send(new PutObjectCommand({ Bucket: "bus-bucket", Key: "elsewhere/a.txt", Body: "x" }));
+        await s3.send(new PutObjectCommand({ Bucket: "bus-bucket", Key: "uploads/b.txt", Body: "xy" }));
+        const bodies = await eventually("an EventBridge event in bus-copy", async () => {
+            const received = await receiveBodies("bus-copy");
+            return received.length > 0 ? received : undefined;
+        });
+        expect(bodies).to.have.length(1);
+        const event = JSON.parse(bodies[0]!);
+        expect(event).to.include({ source: "aws.s3", "detail-type": "Object Created", account: ACCOUNT, region: REGION });
+        expect(event.detail.object).to.include({ key: "uploads/b.txt", size: 2 });
+    });
+
+    it("keeps SQS message attributes and counts receives in ApproximateReceiveCount", async () => {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("bus-copy"), MessageBody: "with attributes", MessageAttributes: { kind: { DataType: "String", StringValue: "test" } } }));
+        const receive = () => sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl("bus-copy"), MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["ApproximateReceiveCount"], VisibilityTimeout: 0 }));
+        const first = (await receive()).Messages?.[0];
+        const second = (await receive()).Messages?.[0];
+        expect(first?.MessageAttributes).to.deep.equal({ kind: { DataType: "String", StringValue: "test" } });
+        expect([first?.Attributes?.ApproximateReceiveCount, second?.Attributes?.ApproximateReceiveCount]).to.deep.equal(["1", "2"]);
     });
 
     it("answers S3 conditional writes and missing objects and buckets with S3's error codes", async () => {
