@@ -26,7 +26,7 @@ interface RestApiModel {
 
 interface Matched { resource: ApiResource; resourcePath: string; pathParameters: Record<string, string> }
 
-interface Reply { status: number; headers: Record<string, string>; body: string }
+interface Reply { status: number; headers: Record<string, string>; body: string | Buffer }
 
 interface GatewayError { type: string; status: number; message: string; validationErrorString?: string }
 
@@ -329,7 +329,8 @@ export function createApiGatewayService(ctx: SandboxContext): SandboxService {
             ctx.log({ kind: "error", message: `${request.method} ${request.path}: malformed Lambda proxy response from ${functionArn}` });
             return { type: "DEFAULT_5XX", status: 502, message: "Internal server error" };
         }
-        const headers: Record<string, string> = {};
+        // API Gateway labels a proxy response without Content-Type as JSON.
+        const headers: Record<string, string> = { "Content-Type": JSON_CONTENT };
         for (const [name, values] of Object.entries<any>(result.multiValueHeaders ?? {})) {
             headers[name] = [values].flat().join(",");
         }
@@ -337,7 +338,10 @@ export function createApiGatewayService(ctx: SandboxContext): SandboxService {
             headers[name] = String(value);
         }
         const body = typeof result.body === "string" ? result.body : result.body === undefined || result.body === null ? "" : JSON.stringify(result.body);
-        return { status: Number(result.statusCode), headers, body: result.isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body };
+        if (Object.keys(headers).some(name => name !== "Content-Type" && name.toLowerCase() === "content-type")) {
+            delete headers["Content-Type"];
+        }
+        return { status: Number(result.statusCode), headers, body: result.isBase64Encoded ? Buffer.from(body, "base64") : body };
     }
 
     /** The integration request body its templates make of the request, or a 415 when none applies and passthrough is off. */

@@ -35,6 +35,9 @@ describe("sandbox API Gateway service", () => {
         invoke: async (nameOrArn, event: any) => {
             const fn = nameOrArn.split(":").pop()!;
             invocations.push({ fn, event });
+            if (fn === "raw") {
+                return { statusCode: 201, body: Buffer.from([0xff, 0x00, 0x01]).toString("base64"), isBase64Encoded: true };
+            }
             if (fn === "explodes") {
                 throw Object.assign(new Error("boom"), { name: "TypeError" });
             }
@@ -62,6 +65,7 @@ describe("sandbox API Gateway service", () => {
             routes: [
                 { kind: "lambda", method: "GET", path: "order/{orderId}", function: functionOf("get-order") },
                 { kind: "lambda", method: "GET", path: "explodes", function: functionOf("explodes") },
+                { kind: "lambda", method: "GET", path: "raw", function: functionOf("raw") },
                 {
                     kind: "sqs", method: "POST", path: "builds", queue: { arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:build-requests` },
                     requestSchema: { type: "object", required: ["commit"], properties: { commit: { type: "string", pattern: "^[0-9a-f]{6,40}$" } }, additionalProperties: false },
@@ -145,6 +149,13 @@ describe("sandbox API Gateway service", () => {
         const response = await fetch(`${base}/explodes`);
         expect(response.status).to.equal(502);
         expect(await response.json()).to.deep.equal({ message: "Internal server error" });
+    });
+
+    it("decodes a base64 proxy response to its bytes and labels it JSON when the function sets no Content-Type", async () => {
+        const response = await fetch(`${base}/raw`);
+        expect(response.status).to.equal(201);
+        expect(response.headers.get("content-type")).to.equal("application/json");
+        expect([...new Uint8Array(await response.arrayBuffer())]).to.deep.equal([0xff, 0x00, 0x01]);
     });
 
     it("answers the CORS preflight from the MOCK integration", async () => {
