@@ -120,14 +120,19 @@ export class S3Service implements SandboxService {
         const prefix = url.searchParams.get("prefix") ?? "";
         const maxKeys = Number(url.searchParams.get("max-keys") ?? 1000);
         const after = url.searchParams.get("continuation-token") ?? url.searchParams.get("start-after") ?? "";
-        const keys = [...objects.keys()].filter(item => item.startsWith(prefix) && item > after).sort();
+        const delimiter = url.searchParams.get("delimiter") ?? "";
+        const matching = [...objects.keys()].filter(item => item.startsWith(prefix) && item > after).sort();
+        // With a delimiter, keys below the next delimiter after the prefix roll up into one common prefix.
+        const rolledUp = (item: string) => (delimiter && item.indexOf(delimiter, prefix.length) >= 0 ? item.slice(0, item.indexOf(delimiter, prefix.length) + delimiter.length) : undefined);
+        const commonPrefixes = [...new Set(matching.map(rolledUp).filter((item): item is string => item !== undefined))];
+        const keys = matching.filter(item => rolledUp(item) === undefined);
         const page = keys.slice(0, maxKeys);
         const truncated = keys.length > page.length;
         const contents = page.map(item => {
             const object = objects.get(item)!;
             return `<Contents><Key>${xmlEscape(item)}</Key><LastModified>${object.lastModified.toISOString()}</LastModified><ETag>&quot;${object.etag}&quot;</ETag><Size>${object.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
         }).join("");
-        sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextContinuationToken>${xmlEscape(page[page.length - 1])}</NextContinuationToken>` : ""}${contents}</ListBucketResult>`);
+        sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextContinuationToken>${xmlEscape(page[page.length - 1])}</NextContinuationToken>` : ""}${contents}${commonPrefixes.map(item => `<CommonPrefixes><Prefix>${xmlEscape(item)}</Prefix></CommonPrefixes>`).join("")}</ListBucketResult>`);
     }
 
     private objectOperation(req: http.IncomingMessage, body: Buffer, bucket: string, key: string, objects: Map<string, StoredObject>, res: http.ServerResponse): void {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ACCOUNT, credentials, eventually, functionResource, queueResource, recorded, REGION, serve, TestSandbox } from "./sandbox-support";
@@ -11,6 +11,7 @@ const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}
 const REPORTS_FAILED_BODIES = `exports.handler = async event => ({ batchItemFailures: event.Records.filter(r => r.body.startsWith("fail")).map(r => ({ itemIdentifier: r.messageId })) });`;
 const THROWS_ON_FAILED_BODY = `exports.handler = async event => { if (event.Records.some(r => r.body.startsWith("fail"))) throw new Error("batch rejected"); };`;
 const SLEEPS = `exports.handler = () => new Promise(resolve => setTimeout(resolve, 10000));`;
+const TIMES_ITSELF = `exports.handler = async () => { const start = Date.now(); await new Promise(resolve => setTimeout(resolve, 200)); return { start, end: Date.now() }; };`;
 const ECHO = `exports.handler = async event => event;`;
 const ALWAYS_THROWS = `exports.handler = async () => { throw new TypeError("boom"); };`;
 
@@ -33,6 +34,7 @@ describe("sandbox core services and wiring", function () {
             functionResource("always-throws", ALWAYS_THROWS),
             functionResource("sleeps", SLEEPS, { timeout: 1 }),
             functionResource("echo", ECHO),
+            functionResource("one-at-a-time", TIMES_ITSELF, { reservedConcurrentExecutions: 1 }),
             recorded("aws:s3/bucket:Bucket", "permitted", { bucket: "permitted" }),
             recorded("aws:s3/bucket:Bucket", "unpermitted", { bucket: "unpermitted" }),
             recorded("aws:lambda/permission:Permission", "permitted-invoke", { action: "lambda:InvokeFunction", function: "echo", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::permitted" }),
@@ -118,6 +120,12 @@ describe("sandbox core services and wiring", function () {
         expect(await response.json()).to.deep.equal({ errorType: "Sandbox.Timedout", errorMessage: "Task timed out after 1.00 seconds" });
     });
 
+    it("runs no more instances of a function than its reserved concurrency at once", async () => {
+        const invoke = async () => (await fetch(`${sandbox.endpoint}/2015-03-31/functions/one-at-a-time/invocations`, { method: "POST", body: "{}" })).json() as Promise<{ start: number; end: number }>;
+        const [first, second] = (await Promise.all([invoke(), invoke()])).sort((a, b) => a.start - b.start);
+        expect(second.start).to.be.at.least(first.end);
+    });
+
     it("notifies with keys URL-encoded as S3 does, only for keys passing the prefix and suffix filters", async () => {
         const s3 = new S3Client({ endpoint: sandbox.endpoint, region: REGION, credentials, forcePathStyle: true });
         for (const key of ["out/skip.txt", "in/skip.csv", "in/my file+(1).txt"]) {
@@ -176,6 +184,18 @@ describe("sandbox core services and wiring", function () {
         expect(conflict.name).to.equal("PreconditionFailed");
         expect((await s3.send(new GetObjectCommand({ Bucket: "uploads", Key: "absent" })).catch(e => e)).name).to.equal("NoSuchKey");
         expect((await s3.send(new GetObjectCommand({ Bucket: "no-bucket", Key: "k" })).catch(e => e)).name).to.equal("NoSuchBucket");
+    });
+
+    it("lists objects under a prefix, rolling deeper keys up into common prefixes at the delimiter", async () => {
+        const s3 = new S3Client({ endpoint: sandbox.endpoint, region: REGION, credentials, forcePathStyle: true });
+        for (const key of ["list/a.txt", "list/deep/b.txt", "list/deep/c.txt", "other/d.txt"]) {
+            await s3.send(new PutObjectCommand({ Bucket: "bus-bucket", Key: key, Body: "x" }));
+        }
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: "bus-bucket", Prefix: "list/", Delimiter: "/" }));
+        expect(listed.Contents?.map(object => object.Key)).to.deep.equal(["list/a.txt"]);
+        expect(listed.CommonPrefixes?.map(item => item.Prefix)).to.deep.equal(["list/deep/"]);
+        const all = await s3.send(new ListObjectsV2Command({ Bucket: "bus-bucket", Prefix: "list/" }));
+        expect(all.Contents?.map(object => object.Key)).to.deep.equal(["list/a.txt", "list/deep/b.txt", "list/deep/c.txt"]);
     });
 
     it("rejects a second conditional put in DynamoDB with ConditionalCheckFailedException", async () => {
