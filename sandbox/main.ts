@@ -57,7 +57,7 @@ async function main(): Promise<void> {
         withoutResources: argument("without")?.split(","),
         log: event => console.log(`${new Date().toISOString().slice(11, 23)} ${event.kind.padEnd(9)} ${event.message}`),
     });
-    console.log(JSON.stringify(sandbox.outputs, null, 4));
+    console.log(JSON.stringify(sandbox.outputs, null, 2));
     console.log(`sandbox ready at ${sandbox.endpoint} in ${Date.now() - started} ms`);
     // The smoke script takes its target from the standard AWS environment, as after `pulumi up --stack local`.
     Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.endpoint, AWS_REGION: process.env.AWS_REGION ?? "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
