@@ -1,3 +1,4 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { createHash } from "crypto";
 import * as http from "http";
@@ -7,6 +8,7 @@ import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
 import { createApiGatewayService } from "../../sandbox/services/api-gateway";
 import { promiseOf, resourcesUnder } from "../support/pulumi";
+import { useRealSdkClients } from "../support/real-sdk-clients";
 
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
@@ -50,8 +52,11 @@ describe("sandbox API Gateway service", () => {
     let sandbox: { server: http.Server; url: string };
     let service: SandboxService;
     let base: string;
+    let handBackStubs: () => void;
 
     before(async () => {
+        // The service's SQS integration uses a real SQS client against the stand-in endpoint.
+        handBackStubs = useRealSdkClients([SQSClient]);
         // A stand-in SQS endpoint on the JSON protocol: records SendMessage and answers like SQS.
         sqs = await listen(async (req, res) => {
             const request = JSON.parse((await bodyOf(req)).toString("utf8"));
@@ -87,6 +92,7 @@ describe("sandbox API Gateway service", () => {
         await service.close?.();
         await new Promise(resolve => sandbox.server.close(resolve));
         await new Promise(resolve => sqs.server.close(resolve));
+        handBackStubs();
     });
 
     it("sends a Lambda proxy event with path parameters, query string and headers, and returns the function's response", async () => {

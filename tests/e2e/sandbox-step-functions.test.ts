@@ -1,12 +1,16 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { expect } from "chai";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash } from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
 import { createStepFunctionsService } from "../../sandbox/services/step-functions";
+import { useRealSdkClients } from "../support/real-sdk-clients";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
@@ -149,7 +153,11 @@ describe("sandbox Step Functions service", () => {
     let sfn: SFNClient;
     let dynamodb: DynamoDBClient;
 
+    let handBackStubs: () => void;
+
     before(async () => {
+        // The service and these tests use real SDK clients against local endpoints.
+        handBackStubs = useRealSdkClients([SFNClient, DynamoDBClient, SQSClient, SNSClient, S3Client]);
         dynalite = require("dynalite")();
         await new Promise<void>(resolve => dynalite.listen(0, "127.0.0.1", resolve));
         const dynaliteUrl = `http://127.0.0.1:${(dynalite.address() as AddressInfo).port}`;
@@ -192,6 +200,7 @@ describe("sandbox Step Functions service", () => {
         await new Promise(resolve => sandbox.server.close(resolve));
         await new Promise(resolve => integrations.close(resolve));
         await new Promise(resolve => dynalite.close(resolve));
+        handBackStubs();
     });
 
     const arnOf = (name: string) => machines.find(machine => machine.name === name)!.state.arn as string;
