@@ -22,10 +22,12 @@ const localEndpoint = local ? config.require("localEndpoint") : undefined;
 import { ReplicationPipeline } from "./components/replication-pipeline";
 
 const failureNotificationEmail = config.get("failureNotificationEmail");
+/** Host records regional-sync writes per region and build; the smoke test expects regions × this many. */
+export const hostsPerRegion = config.requireNumber("hostsPerRegion");
 const replication = new ReplicationPipeline("replication", {
     platform,
     regions: config.getObject<string[]>("regions"),
-    hostsPerRegion: config.getNumber("hostsPerRegion"),
+    hostsPerRegion,
     maxConcurrency: config.getNumber("copyMaxConcurrency"),
     notificationEmails: failureNotificationEmail ? [failureNotificationEmail] : [],
     localEndpoint,
