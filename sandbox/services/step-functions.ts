@@ -2,19 +2,8 @@ import { randomUUID } from "crypto";
 import type * as http from "http";
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from "aws-local-stepfunctions";
 import type { SandboxContext, SandboxService } from "../cloud";
+import "../promise-with-resolvers";
 
-// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node only has from 22 on; the project supports Node 20.
-if (typeof (Promise as any).withResolvers !== "function") {
-    (Promise as any).withResolvers = function withResolvers<T>() {
-        let resolve!: (value: T) => void;
-        let reject!: (reason: unknown) => void;
-        const promise = new Promise<T>((resolvePromise, rejectPromise) => {
-            resolve = resolvePromise;
-            reject = rejectPromise;
-        });
-        return { promise, resolve, reject };
-    };
-}
 
 // Step Functions (Jayway JsonPath) answers an indefinite path (filter, wildcard, deep scan, union, slice) with an
 // array, [] when nothing matches; aws-local-stepfunctions asks jsonpath-plus for unwrapped results, which turns

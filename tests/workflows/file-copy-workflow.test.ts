@@ -3,17 +3,7 @@ import { expect } from "chai";
 import { FileCopyWorkflow } from "../../components/file-copy-workflow";
 import { one, promiseOf, resourcesUnder } from "../support/pulumi";
 
-// aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); this project also runs on Node 20.
-if (!("withResolvers" in Promise)) {
-    Object.assign(Promise, {
-        withResolvers<T>() {
-            let resolve!: (value: T) => void;
-            let reject!: (reason?: unknown) => void;
-            const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-            return { promise, resolve, reject };
-        },
-    });
-}
+import "../../sandbox/promise-with-resolvers";
 
 // asl-validator ships no type declarations.
 const aslModule = require("asl-validator");

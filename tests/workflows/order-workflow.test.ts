@@ -8,17 +8,7 @@ import { one, promiseOf, resourcesUnder } from "../support/pulumi";
 const aslModule = require("asl-validator");
 const aslValidator: (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string } = aslModule.default ?? aslModule;
 
-// aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); this project also runs on Node 20.
-if (!("withResolvers" in Promise)) {
-    Object.assign(Promise, {
-        withResolvers<T>() {
-            let resolve!: (value: T) => void;
-            let reject!: (reason?: unknown) => void;
-            const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-            return { promise, resolve, reject };
-        },
-    });
-}
+import "../../sandbox/promise-with-resolvers";
 
 const ORDER_ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const VALID = { orderId: ORDER_ID, customerId: "CUST-0001", productId: "PROD-0001", quantity: 2, price: 29.99 };
