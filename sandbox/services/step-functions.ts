@@ -4,7 +4,6 @@ import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMach
 import type { SandboxContext, SandboxService } from "../cloud";
 import "../promise-with-resolvers";
 
-
 // Step Functions (Jayway JsonPath) answers an indefinite path (filter, wildcard, deep scan, union, slice) with an
 // array, [] when nothing matches; aws-local-stepfunctions asks jsonpath-plus for unwrapped results, which turns
 // one match into a bare value and none into a States.Runtime failure. Wrapping those paths restores AWS's answers.
