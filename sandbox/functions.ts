@@ -56,6 +56,8 @@ export interface FunctionRuntimeOptions {
     log: SandboxLog;
     /** Where archives are unpacked. Default: `<projectDir>/.sandbox/functions`. */
     workDir?: string;
+    /** What becomes of the functions' console output (Lambda's CloudWatch Logs). Default: "inherit" (the sandbox's stdout/stderr). */
+    functionOutput?: "inherit" | "discard";
 }
 
 /** Every `aws:lambda/function:Function` of the synthesis, unpacked and run in isolated worker threads. */
@@ -195,11 +197,19 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
     }
 
     private spawn(definition: FunctionDefinition): Worker {
+        const discardOutput = this.options.functionOutput === "discard";
         const worker = new Worker(WORKER_SOURCE, {
             eval: true,
             env: { ...process.env, ...definition.environment },
             workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: definition.timeoutMs },
+            stdout: discardOutput,
+            stderr: discardOutput,
         });
+        if (discardOutput) {
+            // Piped streams that nobody reads would buffer every line; flowing with no listener drops them.
+            worker.stdout.resume();
+            worker.stderr.resume();
+        }
         // A crash outside an invocation (e.g. an unhandled rejection left behind) retires the worker instead of the sandbox.
         worker.on("error", () => this.crashed.add(worker));
         // An idle worker must not keep the process alive after the sandbox closes.

@@ -1,6 +1,7 @@
 import * as path from "path";
 import { runSmoke } from "../scripts/smoke";
 import type { SandboxLog } from "./cloud";
+import type { RecordedResource } from "./mock-cloud";
 import { deployCloud, SandboxServer } from "./server";
 import { synthesize } from "./synth";
 
@@ -16,11 +17,17 @@ export interface SandboxOptions {
     visibilityScale?: number;
     /** Logical names of synthesized resources to leave out, to see what a wiring fault breaks. Default: none. */
     withoutResources?: string[];
+    /** See DeployOptions.functionOutput. Default: "inherit". */
+    functionOutput?: "inherit" | "discard";
+    /** Stack config values that win over Pulumi.local.yaml's, e.g. `serverless-pipelines:hostsPerRegion`. Default: none. */
+    configOverrides?: Record<string, unknown>;
 }
 
 export interface RunningSandbox {
     endpoint: string;
     outputs: Record<string, unknown>;
+    /** What the program registered and the sandbox deployed, with physical names in `state`. */
+    resources: RecordedResource[];
     close(): Promise<void>;
 }
 
@@ -32,14 +39,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const synthesis = await synthesize({
         projectDir: PROJECT_DIR,
         stack: "local",
-        overrides: { "aws:endpoints": [Object.fromEntries(SERVICES.map(service => [service, endpoint]))], "serverless-pipelines:localEndpoint": endpoint },
+        overrides: { ...options.configOverrides, "aws:endpoints": [Object.fromEntries(SERVICES.map(service => [service, endpoint]))], "serverless-pipelines:localEndpoint": endpoint },
     });
+    const resources = synthesis.resources.filter(resource => !options.withoutResources?.includes(resource.name));
     const cloud = await deployCloud({
-        endpoint, region: synthesis.config["aws:region"] ?? "us-east-1", accountId: "000000000000", resources: synthesis.resources.filter(resource => !options.withoutResources?.includes(resource.name)), log, projectDir: PROJECT_DIR,
-        visibilityScale: options.visibilityScale,
+        endpoint, region: synthesis.config["aws:region"] ?? "us-east-1", accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
+        visibilityScale: options.visibilityScale, functionOutput: options.functionOutput,
     });
     server.attach(cloud.services);
-    return { endpoint, outputs: synthesis.outputs, close: async () => { await cloud.close(); await server.close(); } };
+    return { endpoint, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
 }
 
 function argument(name: string): string | undefined {

@@ -21,6 +21,8 @@ export interface DeployOptions {
     resources: RecordedResource[];
     log: SandboxLog;
     projectDir?: string;
+    /** See FunctionRuntimeOptions.functionOutput. Default: "inherit". */
+    functionOutput?: "inherit" | "discard";
     /** Multiplies every SQS visibility timeout (1 = as synthesized); below 1 makes retry paths run in seconds. */
     visibilityScale?: number;
 }
@@ -35,7 +37,7 @@ export interface DeployedCloud {
 /** Turns synthesized resources into live local services (DynamoDB first: its tables must exist before anything runs). */
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
-    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log });
+    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput });
     const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
     const sqs = new SqsService(ctx, options.visibilityScale ?? 1);

@@ -221,12 +221,12 @@ export async function runSmoke(outputs: StackOutputs, options: SmokeOptions = {}
     return results.length > 0 && results.every(result => result.ok);
 }
 
-async function findBuildKey(s3: S3Client, bucket: string, commit: string): Promise<string | undefined> {
+export async function findBuildKey(s3: S3Client, bucket: string, commit: string): Promise<string | undefined> {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `build-${commit}` }));
     return listed.Contents?.find(object => object.Key?.endsWith(".zip"))?.Key;
 }
 
-async function countHostRecords(dynamo: DynamoDBDocumentClient, table: string, buildId: string): Promise<number> {
+export async function countHostRecords(dynamo: DynamoDBDocumentClient, table: string, buildId: string): Promise<number> {
     let count = 0;
     let startKey: Record<string, any> | undefined;
     do {

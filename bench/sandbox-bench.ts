@@ -1,0 +1,201 @@
+/**
+ * Benchmarks against the Docker-free sandbox (`npm run bench`): end-to-end latency of orders and
+ * builds, accepted-order throughput, and host records/s written by the deployed regional-sync next to
+ * a one-item-at-a-time writer in the same run. Prints figures; asserts nothing.
+ *
+ * Flags: --orders N (1000), --order-clients N (32), --builds N (20), --sync-events N (5).
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Event } from "aws-lambda";
+import { randomUUID } from "crypto";
+import { hostIdOf, type HostDeploymentRecord } from "../functions/replication/regional-sync";
+import { startSandbox, type RunningSandbox } from "../sandbox/main";
+import { countHostRecords, findBuildKey, type StackOutputs } from "../scripts/smoke";
+import { latencySummary, perSecond } from "./stats";
+
+/** The project default (Pulumi.yaml), not the local stack's 100: the rollout the seed describes writes thousands of records. */
+const HOSTS_PER_REGION = 1000;
+/** Fixed polling period for completion; it bounds the resolution of the build latencies. */
+const POLL_MS = 100;
+const DEADLINE_MS = 10 * 60_000;
+const TERMINAL_ORDER_STATUSES = new Set(["FULFILLED", "FAILED", "REJECTED"]);
+
+function flag(name: string, fallback: number): number {
+    const index = process.argv.indexOf(`--${name}`);
+    return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+}
+
+async function pollUntil(what: string, done: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + DEADLINE_MS;
+    while (!(await done())) {
+        if (Date.now() > deadline) {
+            throw new Error(`${what} did not happen within ${DEADLINE_MS / 1000} s`);
+        }
+        await new Promise(resolve => setTimeout(resolve, POLL_MS));
+    }
+}
+
+async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
+    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return { status: response.status, body: await response.json() };
+}
+
+/** Runs `work(0..count-1)` with `clients` requests in flight, like that many users sending back to back. */
+async function closedLoop(count: number, clients: number, work: (index: number) => Promise<void>): Promise<void> {
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(clients, count) }, async () => {
+        while (next < count) {
+            await work(next++);
+        }
+    }));
+}
+
+async function scanAll(dynamo: DynamoDBDocumentClient, table: string): Promise<Record<string, any>[]> {
+    const items: Record<string, any>[] = [];
+    let startKey: Record<string, any> | undefined;
+    do {
+        const page = await dynamo.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: startKey }));
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+}
+
+/** POST /order from `clients` concurrent clients; latency runs from sending the POST to the terminal status's `updatedAt`. */
+async function benchOrders(outputs: StackOutputs, dynamo: DynamoDBDocumentClient, count: number, clients: number): Promise<void> {
+    const sentAt = new Map<string, number>();
+    const acceptLatencies: number[] = [];
+    let refused = 0;
+    const started = Date.now();
+    await closedLoop(count, clients, async index => {
+        const sent = Date.now();
+        const order = { customerId: `CUST-${1000 + (index % 9000)}`, productId: `PROD-${2000 + (index % 50)}`, quantity: 1 + (index % 5), price: 9.99 };
+        const response = await postJson(`${outputs.orderApiUrl}/order`, order);
+        if (response.status !== 202) {
+            refused++;
+            return;
+        }
+        acceptLatencies.push(Date.now() - sent);
+        sentAt.set(response.body.orderId, sent);
+    });
+    const acceptedMs = Date.now() - started;
+    console.log(`orders: ${sentAt.size} accepted, ${refused} refused in ${(acceptedMs / 1000).toFixed(1)} s → accepted-order throughput ${perSecond(sentAt.size, acceptedMs)} (${clients} clients)`);
+    console.log(`  POST /order → 202               ${latencySummary(acceptLatencies)}`);
+
+    let orders: Record<string, any>[] = [];
+    await pollUntil(`${sentAt.size} orders reaching a terminal status`, async () => {
+        orders = (await scanAll(dynamo, outputs.ordersTable)).filter(order => sentAt.has(order.order_id));
+        return orders.length === sentAt.size && orders.every(order => TERMINAL_ORDER_STATUSES.has(order.status));
+    });
+    const latencyOf = (order: Record<string, any>) => Date.parse(order.updatedAt) - sentAt.get(order.order_id)!;
+    console.log(`  POST /order → terminal status   ${latencySummary(orders.map(latencyOf))}`);
+    for (const status of TERMINAL_ORDER_STATUSES) {
+        const reached = orders.filter(order => order.status === status);
+        if (reached.length > 0) {
+            console.log(`    ${status.padEnd(9)}                    ${latencySummary(reached.map(latencyOf))}`);
+        }
+    }
+    console.log(`  all orders terminal ${((Date.now() - started) / 1000).toFixed(1)} s after the first POST`);
+}
+
+/** POST /builds for `count` commits at once; latency runs to the moment every region's host records are all there. */
+async function benchBuilds(outputs: StackOutputs, s3: S3Client, dynamo: DynamoDBDocumentClient, count: number): Promise<void> {
+    const regions = Object.keys(outputs.regionalBuckets as Record<string, string>).length;
+    const expectedRecords = regions * HOSTS_PER_REGION;
+    const run = randomUUID().slice(0, 8);
+    const started = Date.now();
+    const latencies = await Promise.all(Array.from({ length: count }, async (_, index) => {
+        const commit = `bench${run}n${index}`;
+        const sent = Date.now();
+        const accepted = await postJson(`${outputs.buildsApiUrl}/builds`, { commit });
+        if (accepted.status !== 202) {
+            throw new Error(`POST /builds answered ${accepted.status} ${JSON.stringify(accepted.body)}`);
+        }
+        let key: string | undefined;
+        await pollUntil(`${expectedRecords} host records for commit ${commit}`, async () => {
+            key ??= await findBuildKey(s3, outputs.globalBuildsBucket, commit);
+            return key !== undefined && (await countHostRecords(dynamo, outputs.hostDeploymentTable, key)) >= expectedRecords;
+        });
+        return Date.now() - sent;
+    }));
+    console.log(`builds: ${count} posted together, each → artifact in ${regions} regional buckets → ${expectedRecords.toLocaleString("en-US")} host records`);
+    console.log(`  POST /builds → all host records ${latencySummary(latencies)} (poll ${POLL_MS} ms)`);
+    console.log(`  all builds deployed ${((Date.now() - started) / 1000).toFixed(1)} s after the first POST`);
+}
+
+/** The deployed regional-sync, invoked synchronously with an S3 event of `events` created objects, against PutItem one record at a time. */
+async function benchHostWriters(sandbox: RunningSandbox, dynamo: DynamoDBDocumentClient, events: number): Promise<void> {
+    const outputs = sandbox.outputs as StackOutputs;
+    const functionName = sandbox.resources.find(resource => resource.type === "aws:lambda/function:Function" && String(resource.state.name).endsWith("-regional-sync"))?.state.name;
+    if (!functionName) {
+        throw new Error("the program has no regional-sync function");
+    }
+    const [region, bucket] = Object.entries(outputs.regionalBuckets as Record<string, string>)[0];
+    const event: S3Event = {
+        Records: Array.from({ length: events }, (_, index) => ({
+            eventVersion: "2.1", eventSource: "aws:s3", awsRegion: "us-east-1", eventTime: new Date().toISOString(), eventName: "ObjectCreated:Put",
+            userIdentity: { principalId: "bench" }, requestParameters: { sourceIPAddress: "127.0.0.1" }, responseElements: { "x-amz-request-id": "bench", "x-amz-id-2": "bench" },
+            s3: {
+                s3SchemaVersion: "1.0", configurationId: "bench",
+                bucket: { name: bucket, ownerIdentity: { principalId: "bench" }, arn: `arn:aws:s3:::${bucket}` },
+                object: { key: `bench/batch-writer-${index}.zip`, size: 1, eTag: "bench", sequencer: "0" },
+            },
+        })),
+    };
+    const batchStarted = Date.now();
+    const response = await fetch(`${sandbox.endpoint}/2015-03-31/functions/${functionName}/invocations`, { method: "POST", body: JSON.stringify(event) });
+    const result = await response.json() as { written?: number; errorMessage?: string };
+    const batchMs = Date.now() - batchStarted;
+    if (response.headers.get("x-amz-function-error") || result.written === undefined) {
+        throw new Error(`regional-sync failed: ${result.errorMessage ?? JSON.stringify(result)}`);
+    }
+
+    const total = result.written;
+    const deployedAt = new Date().toISOString();
+    const singleStarted = Date.now();
+    for (let index = 0; index < total; index++) {
+        const key = `bench/single-writer-${Math.floor(index / HOSTS_PER_REGION)}.zip`;
+        const record: HostDeploymentRecord = { build_id: key, host_id: hostIdOf(region, index % HOSTS_PER_REGION), region, status: "DEPLOYED", deployedAt, bucket, key };
+        await dynamo.send(new PutCommand({ TableName: outputs.hostDeploymentTable, Item: record }));
+    }
+    const singleMs = Date.now() - singleStarted;
+    console.log(`host records: ${total.toLocaleString("en-US")} per writer into ${outputs.hostDeploymentTable} (dynalite)`);
+    console.log(`  regional-sync (BatchWriteItem ×25, 8 in flight) ${perSecond(total, batchMs)} (${(batchMs / 1000).toFixed(2)} s)`);
+    console.log(`  one PutItem at a time                          ${perSecond(total, singleMs)} (${(singleMs / 1000).toFixed(2)} s)`);
+    console.log(`  speed-up ×${(singleMs / batchMs).toFixed(1)}`);
+}
+
+async function main(): Promise<void> {
+    const errors: string[] = [];
+    const booted = Date.now();
+    const sandbox = await startSandbox({
+        port: 0,
+        // Same shortened visibility timeouts as `npm start`, so fulfilment retries and the DLQ path finish in seconds.
+        visibilityScale: 0.02,
+        functionOutput: "discard",
+        configOverrides: { "serverless-pipelines:hostsPerRegion": HOSTS_PER_REGION },
+        log: event => (event.kind === "error" ? errors.push(event.message) : undefined),
+    });
+    console.log(`sandbox deployed in ${((Date.now() - booted) / 1000).toFixed(1)} s at ${sandbox.endpoint}; ${process.version}, ${require("os").cpus().length} cores`);
+    Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.endpoint, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
+    const outputs = sandbox.outputs as StackOutputs;
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const s3 = new S3Client({ forcePathStyle: true });
+    try {
+        await benchOrders(outputs, dynamo, flag("orders", 1000), flag("order-clients", 32));
+        await benchBuilds(outputs, s3, dynamo, flag("builds", 20));
+        await benchHostWriters(sandbox, dynamo, flag("sync-events", 5));
+    } finally {
+        await sandbox.close();
+    }
+    if (errors.length > 0) {
+        console.log(`sandbox errors during the run (${errors.length}):\n  ${errors.slice(0, 10).join("\n  ")}`);
+    }
+}
+
+main().catch(error => {
+    console.error(error);
+    process.exit(1);
+});
