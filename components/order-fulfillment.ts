@@ -174,6 +174,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             environment: { ORDERS_TABLE: this.ordersTable.name, STATE_MACHINE_ARN: this.stateMachine.arn },
             statements: [
                 { sid: "RecordPendingOrder", actions: ["dynamodb:PutItem"], resources: [ordersArn] },
+                { sid: "FailUnstartedOrder", actions: ["dynamodb:UpdateItem"], resources: [ordersArn] },
                 { sid: "StartOrderWorkflow", actions: ["states:StartExecution"], resources: [this.stateMachine.arn] },
             ],
             runtimePackages: ["superstruct"],

@@ -1,16 +1,17 @@
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "crypto";
 import { number, object, size, string } from "superstruct";
 import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
 import { check } from "../shared/validation";
-import { MAX_ID_LENGTH, OrderRequest } from "./order-rules";
+import { MAX_ID_LENGTH, OrderRequest, statusTransition } from "./order-rules";
 
 /**
  * `POST /order`: checks the request's shape (JSON object, exact fields, types, sizes → 400), records the
  * order as PENDING and starts the order state machine with the orderId as execution name → 202.
+ * If the workflow cannot be started (after the SDK's retries) the order is marked FAILED with the cause → 503.
  * Env: ORDERS_TABLE, STATE_MACHINE_ARN.
  */
 export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
@@ -46,15 +47,27 @@ export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewa
             },
             ConditionExpression: "attribute_not_exists(order_id)",
         }));
-        const execution = await stepFunctions.send(new StartExecutionCommand({
-            stateMachineArn,
-            name: orderId,
-            input: JSON.stringify({ orderId, ...request }),
-        }));
+        let executionArn: string | undefined;
+        try {
+            ({ executionArn } = await stepFunctions.send(new StartExecutionCommand({
+                stateMachineArn,
+                name: orderId,
+                input: JSON.stringify({ orderId, ...request }),
+            })));
+        } catch (error) {
+            const lastError = `The order workflow could not be started: ${(error as Error).name}: ${(error as Error).message}`;
+            console.error(JSON.stringify({ event: "start-execution-failed", orderId, error: lastError }));
+            // Without an execution nothing would ever move the order on; FAILED tells GET /order and the caller the truth.
+            await documents.send(new UpdateCommand({
+                TableName: tableName,
+                ...statusTransition(orderId, "PENDING", "FAILED", new Date().toISOString(), { lastError }, lastError),
+            }));
+            return jsonResponse(503, { orderId, status: "FAILED", message: "The order could not be processed now; send it again later" });
+        }
         return jsonResponse(202, {
             orderId,
             status: "ACCEPTED",
-            executionArn: execution.executionArn,
+            executionArn,
             message: `Order accepted; follow it at GET /order/${orderId}`,
         });
     };

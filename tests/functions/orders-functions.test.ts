@@ -81,6 +81,19 @@ describe("order functions (serialized archives)", () => {
             expect(JSON.parse(start.input!)).to.deep.equal({ orderId: body.orderId, ...order });
         });
 
+        it("marks the order FAILED with the cause and answers 503 when the workflow cannot be started", async () => {
+            stepFunctions.on(StartExecutionCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+            const response = await handlerOf("order-api-handler")(post(JSON.stringify({ customerId: "CUST-0001", productId: "PROD-0001", quantity: 1, price: 5 })));
+            expect(response.statusCode).to.equal(503);
+            const body = JSON.parse(response.body);
+            expect(body).to.deep.include({ status: "FAILED" });
+            const update = documents.commandCalls(UpdateCommand)[0].args[0].input;
+            expect(update.Key).to.deep.equal({ order_id: body.orderId });
+            expect(update.ConditionExpression).to.equal("#status = :from");
+            expect(update.ExpressionAttributeValues).to.deep.include({ ":from": "PENDING", ":to": "FAILED" });
+            expect(update.ExpressionAttributeValues![":lastError"]).to.match(/could not be started: ThrottlingException: Rate exceeded/);
+        });
+
         const badRequests: [string, string, number, RegExp][] = [
             ["malformed JSON", "{\"customerId\": ", 400, /not valid JSON/],
             ["a JSON array", "[1,2]", 400, /body: Expected an object/],

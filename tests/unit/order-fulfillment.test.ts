@@ -73,6 +73,7 @@ describe("OrderFulfillment component", () => {
         expect(statements("order-api-handler")).to.deep.equal([
             logs("order-api-handler"),
             ["RecordPendingOrder", ["dynamodb:PutItem"], [ordersArn]],
+            ["FailUnstartedOrder", ["dynamodb:UpdateItem"], [ordersArn]],
             ["StartOrderWorkflow", ["states:StartExecution"], [arn("states", "stateMachine:dofs-dev-order-workflow")]],
             traces,
         ]);
