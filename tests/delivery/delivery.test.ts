@@ -64,7 +64,9 @@ describe("delivery: GitHub workflows", () => {
     it("pr.yml runs on pull requests: tests first, then pulumi preview of dev with the policy pack, commented on the PR", () => {
         const workflow = readYaml(".github/workflows/pr.yml");
         expect(workflow.on).to.have.property("pull_request");
-        expect(fs.readFileSync(path.join(SCRIPTS_DIR, "ci-checks.sh"), "utf8")).to.match(/npm ci\nnpm run lint\nnpm run typecheck\nnpm test\n/);
+        expect(fs.readFileSync(path.join(SCRIPTS_DIR, "ci-checks.sh"), "utf8")).to.match(/npm ci\nnpm test\n/);
+        // The gate is `npm test` itself: it type-checks and lints before any suite runs.
+        expect(JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).scripts.test).to.match(/^tsc --noEmit && eslint \. && mocha/);
         expect(workflow.jobs.preview.needs).to.equal("test");
         const preview = stepUsing(workflow, "pulumi/actions");
         expect(preview.with).to.include({ command: "preview", "stack-name": "dev", policyPacks: "policy", "comment-on-pr": true });

@@ -54,7 +54,7 @@ describe("shared LambdaFunction", () => {
             ["ReadThings", ["s3:GetObject"], ["arn:aws:s3:::things/*"]],
             ["WriteTraces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]],
         ]);
-        expect(resources.filter(r => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.be.empty;
+        expect(resources.filter(r => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.have.length(0);
     });
 
     it("packs the handler and only the traced runtime files of declared packages", async () => {
