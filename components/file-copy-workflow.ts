@@ -311,8 +311,9 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             description: "Copies one object to one destination bucket for the file-copy workflow",
             handlerFactory: copyObjectHandler,
             statements: [
-                { sid: "ReadSourceObjects", actions: ["s3:GetObject"], resources: args.sourceBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
-                { sid: "WriteDestinationObjects", actions: ["s3:PutObject"], resources: args.destinationBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
+                // CopyObject copies tags by default: a tagged source needs GetObjectTagging on it and PutObjectTagging on the copy.
+                { sid: "ReadSourceObjects", actions: ["s3:GetObject", "s3:GetObjectTagging"], resources: args.sourceBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
+                { sid: "WriteDestinationObjects", actions: ["s3:PutObject", "s3:PutObjectTagging"], resources: args.destinationBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
             ],
             timeoutSeconds: 60,
         }, child);

@@ -82,13 +82,13 @@ describe("FileCopyWorkflow component", () => {
         expect(permission.inputs.sourceArn).to.match(/\/\*\/POST\/step-function$/);
     });
 
-    it("gives the copy function GetObject on sources and PutObject on destinations only", async () => {
+    it("gives the copy function GetObject(+Tagging) on sources and PutObject(+Tagging) on destinations only", async () => {
         const resources = await resourcesUnder("fcw-dev");
         const fn = one(resources, "aws:lambda/function:Function", f => f.inputs.name === "fcd-copy-object");
         const statements = statementsOfRole(resources, fn.inputs.role).filter(s => s.Sid !== "WriteOwnLogs" && s.Sid !== "WriteTraces");
         expect(statements.map(s => [s.Sid, s.Action, s.Resource])).to.deep.equal([
-            ["ReadSourceObjects", ["s3:GetObject"], ["arn:aws:s3:::src-a/*"]],
-            ["WriteDestinationObjects", ["s3:PutObject"], ["arn:aws:s3:::dst-a/*", "arn:aws:s3:::dst-b/*"]],
+            ["ReadSourceObjects", ["s3:GetObject", "s3:GetObjectTagging"], ["arn:aws:s3:::src-a/*"]],
+            ["WriteDestinationObjects", ["s3:PutObject", "s3:PutObjectTagging"], ["arn:aws:s3:::dst-a/*", "arn:aws:s3:::dst-b/*"]],
         ]);
     });
 
