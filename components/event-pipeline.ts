@@ -76,10 +76,18 @@ export class EventPipeline extends pulumi.ComponentResource {
                     {
                         Sid: "ServicesPublishEncrypted",
                         Effect: "Allow",
-                        Principal: { Service: ["s3.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"] },
+                        Principal: { Service: ["s3.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"] },
                         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                         Resource: "*",
                         Condition: { StringEquals: { "aws:SourceAccount": account } },
+                    },
+                    {
+                        // EventBridge's KMS requests carry no aws:Source* keys, so a condition on them would drop every delivery; the topic policy scopes it to our rule.
+                        Sid: "EventBridgePublishesEncrypted",
+                        Effect: "Allow",
+                        Principal: { Service: "events.amazonaws.com" },
+                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        Resource: "*",
                     },
                 ],
             })),

@@ -73,9 +73,15 @@ describe("EventPipeline component", () => {
     it("encrypts both topics and the processing queue with a rotated key the publishing services may use", () => {
         const key = one(resources, "aws:kms/key:Key");
         expect(key.inputs.enableKeyRotation).to.equal(true);
-        const services = JSON.parse(key.inputs.policy).Statement.find((s: { Sid: string }) => s.Sid === "ServicesPublishEncrypted");
-        expect(services.Principal.Service).to.have.members(["s3.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"]);
+        const statements = JSON.parse(key.inputs.policy).Statement;
+        const services = statements.find((s: { Sid: string }) => s.Sid === "ServicesPublishEncrypted");
+        expect(services.Principal.Service).to.have.members(["s3.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"]);
         expect(services.Action).to.deep.equal(["kms:Decrypt", "kms:GenerateDataKey*"]);
+        expect(services.Condition).to.deep.equal({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+        // EventBridge may use the key without an aws:SourceAccount condition its requests could never satisfy.
+        const eventBridge = statements.find((s: { Sid: string }) => s.Sid === "EventBridgePublishesEncrypted");
+        expect(eventBridge).to.deep.include({ Principal: { Service: "events.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] });
+        expect(eventBridge.Condition).to.equal(undefined);
         for (const topic of ofType(resources, "aws:sns/topic:Topic")) {
             expect(topic.inputs.kmsMasterKeyId, topic.name).to.equal(key.state.arn);
         }
