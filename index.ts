@@ -1,5 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EventPipeline } from "./components/event-pipeline";
+import { OrderFulfillment } from "./components/order-fulfillment";
+import { ReplicationPipeline } from "./components/replication-pipeline";
 import { PlatformOptions } from "./components/shared/platform";
 
 // Stack config is read here and only here; components receive typed args.
@@ -19,8 +22,6 @@ const platform: PlatformOptions = {
 const localEndpoint = local ? config.require("localEndpoint") : undefined;
 
 // --- ReplicationPipeline (seed 000): POST /builds → build-worker → global-builds → FileCopyWorkflow → regional buckets → regional-sync
-import { ReplicationPipeline } from "./components/replication-pipeline";
-
 const failureNotificationEmail = config.get("failureNotificationEmail");
 /** Host records regional-sync writes per region and build; the smoke test expects regions × this many. */
 export const hostsPerRegion = config.requireNumber("hostsPerRegion");
@@ -46,8 +47,6 @@ export const fileCopyTrackingTable = replication.trackingTableName;
 export const fileCopyFailureTopicArn = replication.failureTopicArn;
 
 // --- OrderFulfillment (seeds 002, 003): POST /order → api-handler → order workflow → order queue → fulfill-order → DLQ → dlq-processor
-import { OrderFulfillment } from "./components/order-fulfillment";
-
 const orders = new OrderFulfillment("orders", {
     platform,
     successRate: config.getNumber("fulfillmentSuccessRate", { min: 0, max: 1 }),
@@ -65,8 +64,6 @@ export const orderStateMachineArn = orders.stateMachineArn;
 export const orderAlertsTopicArn = orders.alertsTopicArn;
 
 // --- EventPipeline (seed 004): bucket + POST /events → SNS topic (+ EventBridge rule) → queue → event-processor → table → confirmation queue → confirmation-sender
-import { EventPipeline } from "./components/event-pipeline";
-
 const events = new EventPipeline("events", {
     platform,
     eventTtlDays: config.getNumber("eventTtlDays"),
