@@ -8,11 +8,11 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import type { S3Event } from "aws-lambda";
 import { randomUUID } from "crypto";
-import { hostIdOf, type HostDeploymentRecord } from "../functions/replication/regional-sync";
+import { forEachLimited, hostIdOf, type HostDeploymentRecord } from "../functions/replication/regional-sync";
 import { startSandbox, type RunningSandbox } from "../sandbox/main";
-import { countHostRecords, findBuildKey, type StackOutputs } from "../scripts/smoke";
+import { s3EventRecord } from "../sandbox/services/s3";
+import { countHostRecords, findBuildKey, postJson, type StackOutputs } from "../scripts/smoke";
 import { latencySummary, perSecond } from "./stats";
 
 /** The project default (Pulumi.yaml), not the local stack's 100: the rollout the seed describes writes thousands of records. */
@@ -39,21 +39,6 @@ async function pollUntil(what: string, done: () => Promise<boolean>, periodMs = 
     }
 }
 
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    return { status: response.status, body: await response.json() };
-}
-
-/** Runs `work(0..count-1)` with `clients` requests in flight, like that many users sending back to back. */
-async function closedLoop(count: number, clients: number, work: (index: number) => Promise<void>): Promise<void> {
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(clients, count) }, async () => {
-        while (next < count) {
-            await work(next++);
-        }
-    }));
-}
-
 async function scanAll(dynamo: DynamoDBDocumentClient, table: string): Promise<Record<string, any>[]> {
     const items: Record<string, any>[] = [];
     let startKey: Record<string, any> | undefined;
@@ -71,7 +56,8 @@ async function benchOrders(outputs: StackOutputs, dynamo: DynamoDBDocumentClient
     const acceptLatencies: number[] = [];
     let refused = 0;
     const started = Date.now();
-    await closedLoop(count, clients, async index => {
+    // `clients` requests in flight, like that many users sending back to back.
+    await forEachLimited(Array.from({ length: count }, (_, index) => index), clients, async index => {
         const sent = Date.now();
         const order = { customerId: `CUST-${1000 + (index % 9000)}`, productId: `PROD-${2000 + (index % 50)}`, quantity: 1 + (index % 5), price: 9.99 };
         const response = await postJson(`${outputs.orderApiUrl}/order`, order);
@@ -135,15 +121,10 @@ async function benchHostWriters(sandbox: RunningSandbox, dynamo: DynamoDBDocumen
         throw new Error("the program has no regional-sync function");
     }
     const [region, bucket] = Object.entries(outputs.regionalBuckets as Record<string, string>)[0];
-    const event: S3Event = {
-        Records: Array.from({ length: events }, (_, index) => ({
-            eventVersion: "2.1", eventSource: "aws:s3", awsRegion: "us-east-1", eventTime: new Date().toISOString(), eventName: "ObjectCreated:Put",
-            userIdentity: { principalId: "bench" }, requestParameters: { sourceIPAddress: "127.0.0.1" }, responseElements: { "x-amz-request-id": "bench", "x-amz-id-2": "bench" },
-            s3: {
-                s3SchemaVersion: "1.0", configurationId: "bench",
-                bucket: { name: bucket, ownerIdentity: { principalId: "bench" }, arn: `arn:aws:s3:::${bucket}` },
-                object: { key: `bench/batch-writer-${index}.zip`, size: 1, eTag: "bench", sequencer: "0" },
-            },
+    const event = {
+        Records: Array.from({ length: events }, (_, index) => s3EventRecord({
+            region: "us-east-1", bucket, key: `bench/batch-writer-${index}.zip`, size: 1, eTag: "bench", sequencer: String(index),
+            eventName: "ObjectCreated:Put", eventTime: new Date().toISOString(), configurationId: "bench",
         })),
     };
     const batchStarted = Date.now();

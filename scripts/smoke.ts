@@ -52,7 +52,7 @@ function expectThat(condition: boolean, message: string): void {
     }
 }
 
-async function postJson(url: string, body: unknown, contentType = "application/json"): Promise<{ status: number; body: any }> {
+export async function postJson(url: string, body: unknown, contentType = "application/json"): Promise<{ status: number; body: any }> {
     const response = await fetch(url, { method: "POST", headers: { "Content-Type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) });
     const text = await response.text();
     let parsed: any = text;

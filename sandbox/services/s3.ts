@@ -38,6 +38,22 @@ function decodeAwsChunked(body: Buffer): Buffer {
 }
 
 /** S3 REST-XML, path-style, for the synthesized buckets, with event notifications like S3's. */
+export interface S3EventRecordFields { region: string; bucket: string; key: string; size: number; eTag: string; sequencer: string; eventName: string; eventTime: string; configurationId: string }
+
+/** One record of an S3 event notification as S3 sends it (the key URL-encoded like S3 does). */
+export function s3EventRecord(record: S3EventRecordFields) {
+    return {
+        eventVersion: "2.1", eventSource: "aws:s3", awsRegion: record.region, eventTime: record.eventTime, eventName: record.eventName,
+        userIdentity: { principalId: "AWS:SANDBOX" }, requestParameters: { sourceIPAddress: "127.0.0.1" },
+        responseElements: { "x-amz-request-id": requestId(), "x-amz-id-2": requestId() },
+        s3: {
+            s3SchemaVersion: "1.0", configurationId: record.configurationId,
+            bucket: { name: record.bucket, ownerIdentity: { principalId: "SANDBOX" }, arn: `arn:aws:s3:::${record.bucket}` },
+            object: { key: s3EventKey(record.key), size: record.size, eTag: record.eTag, sequencer: record.sequencer },
+        },
+    };
+}
+
 export class S3Service implements SandboxService {
     private readonly buckets = new Map<string, Map<string, StoredObject>>();
     private readonly notifications = new Map<string, BucketNotifications>();
@@ -205,16 +221,10 @@ export class S3Service implements SandboxService {
         const time = new Date().toISOString();
         for (const target of configuration.targets.filter(item => eventMatches(item.events, eventName) && key.startsWith(item.prefix) && key.endsWith(item.suffix))) {
             const event = {
-                Records: [{
-                    eventVersion: "2.1", eventSource: "aws:s3", awsRegion: this.ctx.region, eventTime: time, eventName,
-                    userIdentity: { principalId: "AWS:SANDBOX" }, requestParameters: { sourceIPAddress: "127.0.0.1" },
-                    responseElements: { "x-amz-request-id": requestId(), "x-amz-id-2": requestId() },
-                    s3: {
-                        s3SchemaVersion: "1.0", configurationId: target.id ?? "sandbox",
-                        bucket: { name: bucket, ownerIdentity: { principalId: "SANDBOX" }, arn: `arn:aws:s3:::${bucket}` },
-                        object: { key: s3EventKey(key), size: object.body.length, eTag: object.etag, sequencer },
-                    },
-                }],
+                Records: [s3EventRecord({
+                    region: this.ctx.region, bucket, key, size: object.body.length, eTag: object.etag, sequencer, eventName, eventTime: time,
+                    configurationId: target.id ?? "sandbox",
+                })],
             };
             this.ctx.log({ kind: "event", message: `s3 ${bucket}/${key} ${eventName} -> ${target.kind} ${target.arn}` });
             if (target.kind === "lambda") {
