@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import { decodeS3Key } from "../shared/s3-keys";
 
 /** Where an event entered the pipeline. */
 export type EventSource = "s3" | "eventbridge" | "api";
@@ -47,10 +48,10 @@ function text(value: unknown): string | undefined {
     return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-/** S3 notifications URL-encode keys with `+` for spaces; EventBridge events do not. */
-function decodeS3Key(key: string): string {
+/** A notification key decoded, or as it came when its escapes are malformed (the message is not S3's own). */
+function decodeNotificationKey(key: string): string {
     try {
-        return decodeURIComponent(key.replace(/\+/g, " "));
+        return decodeS3Key(key);
     } catch {
         return key;
     }
@@ -66,7 +67,7 @@ function fromS3Notification(records: unknown[], receivedAt: string): Normalised 
         if (!isRecord(record) || !bucket || !object || !rawKey) {
             return { ok: false, reason: `S3 notification record ${index} lacks s3.bucket.name or s3.object.key` };
         }
-        const key = decodeS3Key(rawKey);
+        const key = decodeNotificationKey(rawKey);
         const versionId = text(object.versionId);
         const sequencer = text(object.sequencer);
         events.push({

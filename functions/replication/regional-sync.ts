@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { S3Event } from "aws-lambda";
-import { decodeS3Key } from "./replication-worker";
+import { decodeS3Key } from "../shared/s3-keys";
 
 /** BatchWriteItem's per-request limit. */
 export const BATCH_SIZE = 25;

@@ -1,11 +1,7 @@
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { S3Event, S3EventRecord } from "aws-lambda";
 import { createHash } from "crypto";
-
-/** S3 event keys are URL-encoded with `+` for a space. */
-export function decodeS3Key(encoded: string): string {
-    return decodeURIComponent(encoded.replace(/\+/g, " "));
-}
+import { decodeS3Key } from "../shared/s3-keys";
 
 const MAX_EXECUTION_NAME = 80;
 const NAME_HASH_LENGTH = 40;
