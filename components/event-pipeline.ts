@@ -4,6 +4,7 @@ import { confirmationSenderHandler } from "../functions/events/confirmation-send
 import { eventApiHandler, EVENT_REQUEST_SCHEMA } from "../functions/events/event-api";
 import { eventProcessorHandler } from "../functions/events/event-processor";
 import { eventReaderHandler } from "../functions/events/event-reader";
+import { thresholdAlarm, ThresholdAlarmArgs } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
 import { FOURTEEN_DAYS_SECONDS, QueueWithDlq } from "./shared/queue-with-dlq";
@@ -286,15 +287,12 @@ export class EventPipeline extends pulumi.ComponentResource {
             name: physicalName(platform, "events-alerts"),
             kmsMasterKeyId: key.arn,
         }, child);
-        const alarm = (suffix: string, description: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "comparisonOperator" | "evaluationPeriods">) =>
-            new aws.cloudwatch.MetricAlarm(`${name}-${suffix}-alarm`, {
+        const alarm = (suffix: string, description: string, metric: Omit<ThresholdAlarmArgs, "alertsTopicArn">) =>
+            thresholdAlarm(`${name}-${suffix}-alarm`, {
+                alertsTopicArn: alerts.arn,
+                notifyOnRecovery: true,
                 name: physicalName(platform, `${suffix}-alarm`),
                 alarmDescription: description,
-                comparisonOperator: "GreaterThanThreshold",
-                evaluationPeriods: 1,
-                treatMissingData: "notBreaching",
-                alarmActions: [alerts.arn],
-                okActions: [alerts.arn],
                 ...metric,
             }, child);
         for (const [suffix, dlq] of [["events-dlq", queue], ["events-confirmations-dlq", confirmations]] as const) {

@@ -7,6 +7,7 @@ import { getOrderHandler } from "../functions/orders/get-order";
 import { DEFAULT_SUCCESS_RATE, ORDER_REQUEST_JSON_SCHEMA } from "../functions/orders/order-rules";
 import { rejectOrderHandler, storeOrderHandler } from "../functions/orders/store-order";
 import { validateOrderHandler } from "../functions/orders/validate-order";
+import { thresholdAlarm } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
 import { QueueWithDlq } from "./shared/queue-with-dlq";
@@ -297,8 +298,10 @@ export class OrderFulfillment extends pulumi.ComponentResource {
     }
 
     private createAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): void {
-        const actions = [this.alertsTopic.arn];
-        new aws.cloudwatch.MetricAlarm(`${name}-dlq-depth-alarm`, {
+        const alertsTopicArn = this.alertsTopic.arn;
+        thresholdAlarm(`${name}-dlq-depth-alarm`, {
+            alertsTopicArn,
+            notifyOnRecovery: true,
             name: physicalName(platform, "order-dlq-depth"),
             alarmDescription: `More than ${dlqThreshold} orders are waiting in the order DLQ`,
             namespace: "AWS/SQS",
@@ -306,29 +309,22 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             dimensions: { QueueName: this.queue.dlqName },
             statistic: "Maximum",
             period: 60,
-            evaluationPeriods: 1,
             threshold: dlqThreshold,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: actions,
-            okActions: actions,
         }, { parent: this });
         for (const [key, fn] of functions) {
-            new aws.cloudwatch.MetricAlarm(`${name}-${key}-errors-alarm`, {
+            thresholdAlarm(`${name}-${key}-errors-alarm`, {
+                alertsTopicArn,
                 alarmDescription: pulumi.interpolate`${fn.name} reported errors`,
                 namespace: "AWS/Lambda",
                 metricName: "Errors",
                 dimensions: { FunctionName: fn.name },
                 statistic: "Sum",
                 period: 300,
-                evaluationPeriods: 1,
                 threshold: 0,
-                comparisonOperator: "GreaterThanThreshold",
-                treatMissingData: "notBreaching",
-                alarmActions: actions,
             }, { parent: this });
         }
-        new aws.cloudwatch.MetricAlarm(`${name}-executions-failed-alarm`, {
+        thresholdAlarm(`${name}-executions-failed-alarm`, {
+            alertsTopicArn,
             name: physicalName(platform, "order-workflow-failed"),
             alarmDescription: "Order workflow executions failed",
             namespace: "AWS/States",
@@ -336,11 +332,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             dimensions: { StateMachineArn: this.stateMachine.arn },
             statistic: "Sum",
             period: 300,
-            evaluationPeriods: 1,
             threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: actions,
         }, { parent: this });
     }
 
