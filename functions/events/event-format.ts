@@ -57,6 +57,35 @@ function decodeNotificationKey(key: string): string {
     }
 }
 
+interface ObjectCreatedFields {
+    source: "s3" | "eventbridge";
+    bucket: string;
+    key: string;
+    versionId?: string;
+    sequencer?: string;
+    size: unknown;
+    eTag?: string;
+    eventName?: string;
+    eventTime?: string;
+    receivedAt: string;
+}
+
+/** The record of one created object, the same whichever route (S3 notification or EventBridge) told us of it. */
+function objectCreatedEvent(fields: ObjectCreatedFields): NormalisedEvent {
+    const { bucket, key, versionId } = fields;
+    return {
+        eventId: objectEventId(bucket, key, versionId, fields.sequencer),
+        source: fields.source,
+        type: OBJECT_CREATED_TYPE,
+        subject: `s3://${bucket}/${key}`,
+        payload: {
+            bucket, key, versionId: versionId ?? null, size: typeof fields.size === "number" ? fields.size : null,
+            eTag: fields.eTag ?? null, eventName: fields.eventName ?? null, eventTime: fields.eventTime ?? null,
+        },
+        receivedAt: fields.receivedAt,
+    };
+}
+
 function fromS3Notification(records: unknown[], receivedAt: string): Normalised {
     const events: NormalisedEvent[] = [];
     for (const [index, record] of records.entries()) {
@@ -67,20 +96,10 @@ function fromS3Notification(records: unknown[], receivedAt: string): Normalised 
         if (!isRecord(record) || !bucket || !object || !rawKey) {
             return { ok: false, reason: `S3 notification record ${index} lacks s3.bucket.name or s3.object.key` };
         }
-        const key = decodeNotificationKey(rawKey);
-        const versionId = text(object.versionId);
-        const sequencer = text(object.sequencer);
-        events.push({
-            eventId: objectEventId(bucket, key, versionId, sequencer),
-            source: "s3",
-            type: OBJECT_CREATED_TYPE,
-            subject: `s3://${bucket}/${key}`,
-            payload: {
-                bucket, key, versionId: versionId ?? null, size: typeof object.size === "number" ? object.size : null,
-                eTag: text(object.eTag) ?? null, eventName: text(record.eventName) ?? null, eventTime: text(record.eventTime) ?? null,
-            },
-            receivedAt,
-        });
+        events.push(objectCreatedEvent({
+            source: "s3", bucket, key: decodeNotificationKey(rawKey), versionId: text(object.versionId), sequencer: text(object.sequencer),
+            size: object.size, eTag: text(object.eTag), eventName: text(record.eventName), eventTime: text(record.eventTime), receivedAt,
+        }));
     }
     return { ok: true, events };
 }
@@ -93,20 +112,12 @@ function fromEventBridge(message: Record<string, unknown>, receivedAt: string): 
     if (!detail || !bucket || !object || !key) {
         return { ok: false, reason: "EventBridge Object Created event lacks detail.bucket.name or detail.object.key" };
     }
-    const versionId = text(object["version-id"]);
     return {
         ok: true,
-        events: [{
-            eventId: objectEventId(bucket, key, versionId, text(object.sequencer)),
-            source: "eventbridge",
-            type: OBJECT_CREATED_TYPE,
-            subject: `s3://${bucket}/${key}`,
-            payload: {
-                bucket, key, versionId: versionId ?? null, size: typeof object.size === "number" ? object.size : null,
-                eTag: text(object.etag) ?? null, eventName: text(detail.reason) ?? null, eventTime: text(message.time) ?? null,
-            },
-            receivedAt,
-        }],
+        events: [objectCreatedEvent({
+            source: "eventbridge", bucket, key, versionId: text(object["version-id"]), sequencer: text(object.sequencer),
+            size: object.size, eTag: text(object.etag), eventName: text(detail.reason), eventTime: text(message.time), receivedAt,
+        })],
     };
 }
 
