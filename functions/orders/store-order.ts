@@ -17,42 +17,32 @@ async function currentStatus(documents: DynamoDBDocumentClient, tableName: strin
     return Item.status as OrderStatus;
 }
 
+/** Moves the order PENDING → `to`; a replay finds it already moved and reports the status it has, changing nothing. */
+async function moveFromPending(documents: DynamoDBDocumentClient, tableName: string | undefined, orderId: string, to: OrderStatus, set: Record<string, unknown>, detail?: string): Promise<StoredOrder> {
+    try {
+        await documents.send(new UpdateCommand({
+            TableName: tableName,
+            ...statusTransition(orderId, "PENDING", to, new Date().toISOString(), set, detail),
+        }));
+        return { orderId, status: to, alreadyRecorded: false };
+    } catch (error) {
+        if (isConditionFailure(error)) {
+            return { orderId, status: await currentStatus(documents, tableName, orderId), alreadyRecorded: true };
+        }
+        throw asTaskError(error);
+    }
+}
+
 /** StoreOrder task: PENDING → PROCESSING with the computed total; a replay finds the order already moved and changes nothing. Env: ORDERS_TABLE. */
 export function storeOrderHandler(): (event: StoreOrderInput) => Promise<StoredOrder> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const tableName = process.env.ORDERS_TABLE;
-    return async ({ orderId, totalAmount }) => {
-        try {
-            await documents.send(new UpdateCommand({
-                TableName: tableName,
-                ...statusTransition(orderId, "PENDING", "PROCESSING", new Date().toISOString(), { totalAmount }),
-            }));
-            return { orderId, status: "PROCESSING", alreadyRecorded: false };
-        } catch (error) {
-            if (isConditionFailure(error)) {
-                return { orderId, status: await currentStatus(documents, tableName, orderId), alreadyRecorded: true };
-            }
-            throw asTaskError(error);
-        }
-    };
+    return ({ orderId, totalAmount }) => moveFromPending(documents, tableName, orderId, "PROCESSING", { totalAmount });
 }
 
 /** RejectOrder task: PENDING → REJECTED with every reason stored on the order. Env: ORDERS_TABLE. */
 export function rejectOrderHandler(): (event: RejectOrderInput) => Promise<StoredOrder> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const tableName = process.env.ORDERS_TABLE;
-    return async ({ orderId, reasons }) => {
-        try {
-            await documents.send(new UpdateCommand({
-                TableName: tableName,
-                ...statusTransition(orderId, "PENDING", "REJECTED", new Date().toISOString(), { rejectionReasons: reasons }, reasons.join("; ")),
-            }));
-            return { orderId, status: "REJECTED", alreadyRecorded: false };
-        } catch (error) {
-            if (isConditionFailure(error)) {
-                return { orderId, status: await currentStatus(documents, tableName, orderId), alreadyRecorded: true };
-            }
-            throw asTaskError(error);
-        }
-    };
+    return ({ orderId, reasons }) => moveFromPending(documents, tableName, orderId, "REJECTED", { rejectionReasons: reasons }, reasons.join("; "));
 }
