@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploys the `local` stack to LocalStack (default) or Floci (LOCAL_TARGET=floci) with a file state backend.
+# Deploys the `local` stack to LocalStack (docker-compose.yml) with a file state backend.
 #   bash scripts/pulumi-local.sh preview|up|down|smoke
 # Needs Docker (with compose v2) and the Pulumi CLI; nothing here talks to real AWS.
 set -euo pipefail
@@ -13,7 +13,7 @@ readonly OUTPUTS_FILE="${STATE_DIR}/outputs.json"
 
 usage() {
     echo "usage: $0 preview|up|down|smoke" >&2
-    echo "  LOCAL_TARGET=localstack|floci (default localstack), LOCALSTACK_AUTH_TOKEN is passed to LocalStack when set" >&2
+    echo "  LOCALSTACK_AUTH_TOKEN is passed to LocalStack when set" >&2
     exit 2
 }
 
@@ -35,24 +35,13 @@ require_tools() {
     fi
 }
 
-compose_service() {
-    case "${LOCAL_TARGET:-localstack}" in
-        localstack) echo "localstack" ;;
-        floci) echo "floci" ;;
-        *) echo "error: LOCAL_TARGET must be localstack or floci, not '${LOCAL_TARGET}'" >&2; exit 2 ;;
-    esac
-}
-
 start_cloud() {
-    local service
-    service="$(compose_service)"
-    echo "Starting ${service} on ${ENDPOINT} ..."
-    # Both services bind 4566: name one so compose never starts the other.
-    docker compose --project-directory "${ROOT_DIR}" --profile "${service}" up -d --wait "${service}"
+    echo "Starting LocalStack on ${ENDPOINT} ..."
+    docker compose --project-directory "${ROOT_DIR}" up -d --wait localstack
     wait_for_endpoint
 }
 
-# LocalStack has a compose healthcheck; Floci does not, so both are also polled from the host.
+# The compose healthcheck runs inside the container; this proves the published port answers on the host too.
 wait_for_endpoint() {
     local attempt
     for attempt in $(seq 1 60); do
@@ -67,7 +56,7 @@ wait_for_endpoint() {
 }
 
 stop_cloud() {
-    docker compose --project-directory "${ROOT_DIR}" --profile floci down --volumes
+    docker compose --project-directory "${ROOT_DIR}" down --volumes
 }
 
 select_stack() {

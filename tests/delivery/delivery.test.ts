@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT_DIR } from "../support/program";
+import { PROJECT_DIR, synthesizeStack } from "../support/program";
 
 const WORKFLOWS_DIR = path.join(PROJECT_DIR, ".github/workflows");
 const SCRIPTS_DIR = path.join(PROJECT_DIR, "scripts");
@@ -142,12 +142,22 @@ describe("delivery: docker-compose.yml", () => {
     const compose = readYaml("docker-compose.yml");
     const localstack = compose.services.localstack;
 
+    it("runs LocalStack only: no Floci service or profile (Floci 1.5.11 cannot deploy this program)", () => {
+        expect(Object.keys(compose.services)).to.deep.equal(["localstack"]);
+        expect(localstack.profiles).to.equal(undefined);
+    });
+
     it("pins LocalStack 4.14.0 on 4566, passes LOCALSTACK_AUTH_TOKEN through and health-checks /_localstack/health", () => {
         expect(localstack.image).to.equal("localstack/localstack:4.14.0");
         expect(localstack.ports).to.deep.equal(["127.0.0.1:4566:4566"]);
         expect(localstack.environment.LOCALSTACK_AUTH_TOKEN).to.equal("${LOCALSTACK_AUTH_TOKEN:-}");
         expect(localstack.healthcheck.test.join(" ")).to.include("http://localhost:4566/_localstack/health");
-        expect(localstack.profiles).to.equal(undefined);
+    });
+
+    it("makes LocalStack delete expired items (DYNAMODB_REMOVE_EXPIRED_ITEMS=1), as the local stack's events table relies on TTL", () => {
+        const ttlTables = synthesizeStack("local").resources.filter(resource => resource.type === "aws:dynamodb/table:Table" && resource.inputs.ttl?.enabled);
+        expect(ttlTables.map(table => table.inputs.name)).to.include("sp-local-events");
+        expect(localstack.environment.DYNAMODB_REMOVE_EXPIRED_ITEMS).to.equal("1");
     });
 
     it("runs Lambda in sibling containers on the compose network", () => {
@@ -161,13 +171,6 @@ describe("delivery: docker-compose.yml", () => {
         const services = localstack.environment.SERVICES.split(",");
         const localstackName: Record<string, string> = { sfn: "stepfunctions" };
         expect(services).to.include.members(endpoints.map(endpoint => localstackName[endpoint] ?? endpoint));
-    });
-
-    it("offers Floci behind the floci profile on the same port", () => {
-        const floci = compose.services.floci;
-        expect(floci.profiles).to.deep.equal(["floci"]);
-        expect(floci.image).to.match(/^floci\/floci:\d+\.\d+\.\d+$/);
-        expect(floci.ports).to.deep.equal(localstack.ports);
     });
 });
 
