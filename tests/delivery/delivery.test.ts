@@ -22,18 +22,30 @@ function stepsOf(workflow: any): any[] {
     return Object.values<any>(workflow.jobs).flatMap(job => job.steps ?? []);
 }
 
-function stepUsing(workflow: any, action: string): any {
-    const steps = stepsOf(workflow).filter(step => typeof step.uses === "string" && step.uses.startsWith(`${action}@`));
-    expect(steps, `a step using ${action}`).to.have.length.greaterThan(0);
-    return steps[0];
+function jobOf(workflow: any, job: string): any {
+    expect(workflow.jobs, `job ${job}`).to.have.property(job);
+    return workflow.jobs[job];
 }
 
+function stepUsing(steps: any[], action: string): any {
+    const matching = steps.filter(step => typeof step.uses === "string" && step.uses.startsWith(`${action}@`));
+    expect(matching, `a step using ${action}`).to.have.length(1);
+    return matching[0];
+}
+
+const needsOf = (job: any): string[] => [job.needs ?? []].flat();
+const SMOKE_COMMAND = /^npm run smoke -- --outputs (\S+)$/;
+
 describe("delivery: GitHub workflows", () => {
-    it("has the pr, integration and deploy workflows", () => {
-        expect(workflowFiles()).to.include.members(["pr.yml", "integration.yml", "deploy.yml"]);
+    const pr = readYaml(".github/workflows/pr.yml");
+    const deploy = readYaml(".github/workflows/deploy.yml");
+    const devRegion = readYaml("Pulumi.dev.yaml").config["aws:region"];
+
+    it("has two workflows: pr.yml, and deploy.yml holding the LocalStack gate and the dev deploy", () => {
+        expect(workflowFiles().sort()).to.deep.equal(["deploy.yml", "pr.yml"]);
     });
 
-    for (const file of ["pr.yml", "integration.yml", "deploy.yml"]) {
+    for (const file of ["pr.yml", "deploy.yml"]) {
         it(`${file} is valid against the GitHub workflow schema (action-validator)`, () => {
             expect(validateWorkflow(fs.readFileSync(path.join(WORKFLOWS_DIR, file), "utf8")).errors).to.deep.equal([]);
         });
@@ -44,7 +56,7 @@ describe("delivery: GitHub workflows", () => {
         expect(validateWorkflow(broken).errors).to.have.length.greaterThan(0);
     });
 
-    it("every action is pinned to a version and every shell step is npm ci or a shellcheck-ed script under scripts/", () => {
+    it("every action is pinned to a version; every shell step is npm ci, the smoke CLI or a shellcheck-ed script under scripts/", () => {
         for (const file of workflowFiles()) {
             for (const step of stepsOf(readYaml(`.github/workflows/${file}`))) {
                 if (step.uses) {
@@ -52,7 +64,7 @@ describe("delivery: GitHub workflows", () => {
                 }
                 if (step.run) {
                     const script = /^bash (scripts\/[\w-]+\.sh)( [\w-]+)?$/.exec(step.run.trim());
-                    expect(step.run.trim() === "npm ci" || script !== null, `${file}: "${step.run}"`).to.equal(true);
+                    expect(step.run.trim() === "npm ci" || SMOKE_COMMAND.test(step.run.trim()) || script !== null, `${file}: "${step.run}"`).to.equal(true);
                     if (script) {
                         expect(fs.existsSync(path.join(PROJECT_DIR, script[1])), `${file}: ${script[1]} exists`).to.equal(true);
                     }
@@ -61,35 +73,97 @@ describe("delivery: GitHub workflows", () => {
         }
     });
 
+    it("every job that runs a command sets up Node 22 first (20 is end-of-life)", () => {
+        for (const workflow of [pr, deploy]) {
+            for (const [name, job] of Object.entries<any>(workflow.jobs)) {
+                const steps: any[] = job.steps;
+                const setup = steps.findIndex(step => step.uses?.startsWith("actions/setup-node@"));
+                expect(setup, `${name} sets up Node`).to.be.greaterThan(-1);
+                expect(String(steps[setup].with["node-version"]), name).to.equal("22");
+                expect(steps.findIndex(step => step.run || step.uses?.startsWith("pulumi/actions@")), name).to.be.greaterThan(setup);
+            }
+        }
+    });
+
+    it("every pulumi/actions step installs the CLI release of the pinned @pulumi/pulumi SDK", () => {
+        const sdk = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
+        const pulumiSteps = [pr, deploy].flatMap(stepsOf).filter(step => step.uses?.startsWith("pulumi/actions@"));
+        expect(pulumiSteps).to.have.length(3);
+        for (const step of pulumiSteps) {
+            expect(String(step.with["pulumi-version"])).to.equal(sdk);
+        }
+    });
+
     it("pr.yml runs on pull requests: tests first, then pulumi preview of dev with the policy pack, commented on the PR", () => {
-        const workflow = readYaml(".github/workflows/pr.yml");
-        expect(workflow.on).to.have.property("pull_request");
+        expect(pr.on).to.have.property("pull_request");
         expect(fs.readFileSync(path.join(SCRIPTS_DIR, "ci-checks.sh"), "utf8")).to.match(/npm ci\nnpm test\n/);
         // The gate is `npm test` itself: it type-checks and lints before any suite runs.
         expect(JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).scripts.test).to.match(/^tsc --noEmit && eslint \. && mocha/);
-        expect(workflow.jobs.preview.needs).to.equal("test");
-        const preview = stepUsing(workflow, "pulumi/actions");
-        expect(preview.with).to.include({ command: "preview", "stack-name": "dev", policyPacks: "policy", "comment-on-pr": true });
-        expect(preview.with["cloud-url"]).to.equal("${{ secrets.PULUMI_BACKEND_URL }}");
-        expect(stepUsing(workflow, "aws-actions/configure-aws-credentials").with["role-to-assume"]).to.equal("${{ secrets.AWS_ROLE_ARN }}");
-        expect(workflow.permissions).to.include({ "id-token": "write", "pull-requests": "write" });
+        const preview = jobOf(pr, "preview");
+        expect(needsOf(preview)).to.deep.equal(["test"]);
+        const step = stepUsing(preview.steps, "pulumi/actions");
+        expect(step.with).to.include({ command: "preview", "stack-name": "dev", policyPacks: "policy", "comment-on-pr": true, refresh: false });
+        expect(step.with["cloud-url"]).to.equal("${{ vars.PULUMI_BACKEND_URL }}");
+        expect(preview.permissions).to.include({ "id-token": "write", "pull-requests": "write" });
+        expect(pr.permissions).to.deep.equal({ contents: "read" });
     });
 
-    it("integration.yml on main runs up, smoke and (always) down of the local stack through pulumi-local.sh", () => {
-        const workflow = readYaml(".github/workflows/integration.yml");
-        expect(workflow.on.push.branches).to.deep.equal(["main"]);
-        const runs = stepsOf(workflow).filter(step => step.run).map(step => step.run.trim());
-        expect(runs.filter(run => run.startsWith("bash scripts/pulumi-local.sh"))).to.deep.equal([
-            "bash scripts/pulumi-local.sh up", "bash scripts/pulumi-local.sh smoke", "bash scripts/pulumi-local.sh down",
-        ]);
-        expect(stepsOf(workflow).find(step => step.run?.trim() === "bash scripts/pulumi-local.sh down").if).to.equal("always()");
+    it("pr.yml previews under the read-only preview role and skips pull requests from forks, which get no secrets", () => {
+        const preview = jobOf(pr, "preview");
+        expect(preview.if).to.equal("github.event.pull_request.head.repo.full_name == github.repository");
+        expect(stepUsing(preview.steps, "aws-actions/configure-aws-credentials").with).to.deep.equal({
+            "role-to-assume": "${{ vars.AWS_PREVIEW_ROLE_ARN }}", "aws-region": devRegion,
+        });
+        expect(fs.readFileSync(path.join(WORKFLOWS_DIR, "pr.yml"), "utf8")).to.not.include("AWS_DEPLOY_ROLE_ARN");
     });
 
-    it("deploy.yml deploys dev behind the dev environment's approval, on merge or by hand", () => {
-        const workflow = readYaml(".github/workflows/deploy.yml");
-        expect(workflow.on).to.have.all.keys("push", "workflow_dispatch");
-        expect(workflow.jobs.deploy.environment).to.equal("dev");
-        expect(stepUsing(workflow, "pulumi/actions").with).to.include({ command: "up", "stack-name": "dev", policyPacks: "policy" });
+    it("deploy.yml, on pushes to main or by hand: tests, then the LocalStack job, then the dev deploy, each needing the one before", () => {
+        expect(deploy.on.push.branches).to.deep.equal(["main"]);
+        expect(deploy.on).to.have.property("workflow_dispatch");
+        expect(needsOf(jobOf(deploy, "localstack"))).to.deep.equal(["test"]);
+        expect(needsOf(jobOf(deploy, "deploy"))).to.deep.equal(["localstack"]);
+        expect(stepsOf({ jobs: { test: jobOf(deploy, "test") } }).map(step => step.run).filter(Boolean)).to.deep.equal(["bash scripts/ci-checks.sh"]);
+    });
+
+    it("the LocalStack job deploys the local stack, smoke-tests the outputs file the script writes (exit code counts) and always destroys", () => {
+        const job = jobOf(deploy, "localstack");
+        const runs: string[] = job.steps.map((step: any) => step.run?.trim());
+        const up = runs.indexOf("bash scripts/pulumi-local.sh up");
+        const smoke = runs.findIndex(run => SMOKE_COMMAND.test(run ?? ""));
+        const down = runs.indexOf("bash scripts/pulumi-local.sh down");
+        expect([up, smoke, down].every(index => index >= 0) && up < smoke && smoke < down, `${runs}`).to.equal(true);
+
+        const script = fs.readFileSync(path.join(SCRIPTS_DIR, "pulumi-local.sh"), "utf8");
+        expect(script).to.include('readonly STACK="local"').and.include('readonly STATE_DIR="${ROOT_DIR}/.pulumi-local"')
+            .and.include('readonly OUTPUTS_FILE="${STATE_DIR}/outputs.json"');
+        const upCase = /\n {8}up\)\n([\s\S]*?);;/.exec(script)![1];
+        expect(upCase).to.include('pulumi up --stack "${STACK}"').and.include('pulumi stack output --stack "${STACK}" --json > "${OUTPUTS_FILE}"');
+        expect(/\n {8}down\)\n([\s\S]*?);;/.exec(script)![1]).to.include('pulumi destroy --stack "${STACK}"');
+
+        const smokeStep = job.steps[smoke];
+        expect(SMOKE_COMMAND.exec(runs[smoke])![1]).to.equal(".pulumi-local/outputs.json");
+        expect(smokeStep.env).to.deep.equal({
+            AWS_ENDPOINT_URL: "http://localhost:4566", AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+        });
+        expect(smokeStep).to.not.have.any.keys("if", "continue-on-error");
+        expect(job.steps[down].if).to.equal("always()");
+        // Nothing in this job can reach a real account: no OIDC token, no secrets, no variables.
+        expect(job.permissions).to.equal(undefined);
+        expect(JSON.stringify(job)).to.not.match(/secrets\.|vars\./);
+    });
+
+    it("the dev deploy runs only from main in the dev environment, under the deploy role, and creates the stack on its first run", () => {
+        const job = jobOf(deploy, "deploy");
+        expect(job.if).to.equal("github.ref == 'refs/heads/main'");
+        expect(job.environment).to.equal("dev");
+        expect(job.permissions).to.deep.equal({ contents: "read", "id-token": "write" });
+        expect(deploy.permissions).to.deep.equal({ contents: "read" });
+        expect(stepUsing(job.steps, "aws-actions/configure-aws-credentials").with).to.deep.equal({
+            "role-to-assume": "${{ vars.AWS_DEPLOY_ROLE_ARN }}", "aws-region": devRegion,
+        });
+        const up = stepUsing(job.steps, "pulumi/actions");
+        expect(up.with).to.include({ command: "up", "stack-name": "dev", upsert: true, policyPacks: "policy", "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}" });
+        expect(up.env).to.deep.equal({ PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" });
     });
 });
 
