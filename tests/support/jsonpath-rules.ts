@@ -10,7 +10,11 @@ const jsonPathPlus = require("jsonpath-plus");
 /** AWS's rule, as the sandbox applies it: a list for any indefinite path, [] when nothing matches. */
 export const awsRule: JsonPathRule = jsonPathPlus.JSONPath;
 
-/** LocalStack 4.14's rule; where it raises NoSuchJsonPathError the emulator reports States.Runtime (or IsPresent: false). */
+/**
+ * LocalStack 4.14's rule; where it raises NoSuchJsonPathError the emulator reports States.Runtime (or IsPresent: false).
+ * A Choice comparison on a missing Variable differs: LocalStack counts the rule as false (choice/comparison/variable.py),
+ * AWS and the emulator fail the run; the AWS-rule run of the same case catches such a definition.
+ */
 export const localStackRule: JsonPathRule = ({ path, json }) => {
     try {
         return extractJson(path, json);
