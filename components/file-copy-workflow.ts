@@ -77,12 +77,18 @@ function numberAttribute(path: string): Record<string, string> {
     return { "N.$": `States.Format('{}', ${path})` };
 }
 
+/** Sets the run's status, which only the Choice before it knows. */
+function statusState(status: string): Record<string, unknown> {
+    return { Type: "Pass", Result: status, ResultPath: "$.status", Next: "ProcessResults" };
+}
+
 /**
- * Seed 001's state machine. Aggregation stays pure JSONPath. A filter that matches nothing is an error in
- * aws-local-stepfunctions, so SortCopyResults branches on ArrayContains flags first and each List* state
- * only filters lists that cannot be empty; an all-succeeded or all-failed list is the destination list itself.
+ * Seed 001's state machine. Every JSONPath is definite or `$..name[*]`, the one indefinite shape AWS and LocalStack
+ * 4.14 answer alike for any number of matches: a list, [] for none (tests/support/localstack-jsonpath.ts has the rule).
  */
 export function fileCopyDefinition(inputs: DefinitionInputs): string {
+    const failure = { "bucket.$": "$.destinationBucket", status: "FAILED", "error.$": "$.failure.Error", "cause.$": "$.failure.Cause" };
+    const success = { "bucket.$": "$.Payload.bucket", status: "SUCCEEDED" };
     return JSON.stringify({
         Comment: "Copies one object to several buckets, tracks the run in DynamoDB and reports failures to SNS (seed 001)",
         StartAt: "ValidateInput",
@@ -133,7 +139,8 @@ export function fileCopyDefinition(inputs: DefinitionInputs): string {
                             Type: "Task",
                             Resource: "arn:aws:states:::lambda:invoke",
                             Parameters: { FunctionName: inputs.copyFunctionArn, "Payload.$": "$" },
-                            ResultSelector: { "bucket.$": "$.Payload.bucket", status: "SUCCEEDED" },
+                            // Each item returns its share of every list the run reports; the Map's ResultSelector joins them.
+                            ResultSelector: { results: [success], "succeededBuckets.$": "States.Array($.Payload.bucket)", failedBuckets: [], failures: [] },
                             Retry: retry(inputs.copyRetry),
                             // A failed bucket is a result, not a failed run: the other copies still count.
                             Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "RecordCopyFailure" }],
@@ -141,55 +148,33 @@ export function fileCopyDefinition(inputs: DefinitionInputs): string {
                         },
                         RecordCopyFailure: {
                             Type: "Pass",
-                            Parameters: {
-                                "bucket.$": "$.destinationBucket",
-                                status: "FAILED",
-                                "error.$": "$.failure.Error",
-                                "cause.$": "$.failure.Cause",
-                            },
+                            Parameters: { results: [failure], succeededBuckets: [], "failedBuckets.$": "States.Array($.destinationBucket)", failures: [failure] },
                             End: true,
                         },
                     },
                 },
                 ResultSelector: {
-                    "results.$": "$",
-                    "anySucceeded.$": "States.ArrayContains($[*].status, 'SUCCEEDED')",
-                    "anyFailed.$": "States.ArrayContains($[*].status, 'FAILED')",
+                    "results.$": "$..results[*]",
+                    "succeededBuckets.$": "$..succeededBuckets[*]",
+                    "failedBuckets.$": "$..failedBuckets[*]",
+                    "failures.$": "$..failures[*]",
                 },
                 ResultPath: "$.copy",
-                Next: "SortCopyResults",
+                Next: "ChooseStatus",
             },
-            SortCopyResults: {
+            // An empty list has no [0] (Choice Variables must be definite on AWS). `Not` because aws-local-stepfunctions
+            // 3.0.0 never matches `IsPresent: false`.
+            ChooseStatus: {
                 Type: "Choice",
                 Choices: [
-                    { Variable: "$.copy.anyFailed", BooleanEquals: false, Next: "ListAllSucceeded" },
-                    { Variable: "$.copy.anySucceeded", BooleanEquals: false, Next: "ListAllFailed" },
+                    { Not: { Variable: "$.copy.failedBuckets[0]", IsPresent: true }, Next: "StatusCompleted" },
+                    { Not: { Variable: "$.copy.succeededBuckets[0]", IsPresent: true }, Next: "StatusFailed" },
                 ],
-                Default: "ListMixedResults",
+                Default: "StatusPartiallyFailed",
             },
-            ListAllSucceeded: {
-                Type: "Pass",
-                Parameters: { status: "COMPLETED", "succeededBuckets.$": "$.destinationBuckets", failedBuckets: [], failures: [] },
-                ResultPath: "$.lists",
-                Next: "ProcessResults",
-            },
-            ListAllFailed: {
-                Type: "Pass",
-                Parameters: { status: "FAILED", succeededBuckets: [], "failedBuckets.$": "$.destinationBuckets", "failures.$": "$.copy.results" },
-                ResultPath: "$.lists",
-                Next: "ProcessResults",
-            },
-            ListMixedResults: {
-                Type: "Pass",
-                Parameters: {
-                    status: "PARTIALLY_FAILED",
-                    "succeededBuckets.$": "$.copy.results[?(@.status == 'SUCCEEDED')].bucket",
-                    "failedBuckets.$": "$.copy.results[?(@.status == 'FAILED')].bucket",
-                    "failures.$": "$.copy.results[?(@.status == 'FAILED')]",
-                },
-                ResultPath: "$.lists",
-                Next: "ProcessResults",
-            },
+            StatusCompleted: statusState("COMPLETED"),
+            StatusFailed: statusState("FAILED"),
+            StatusPartiallyFailed: statusState("PARTIALLY_FAILED"),
             ProcessResults: {
                 Type: "Pass",
                 Parameters: {
@@ -198,13 +183,13 @@ export function fileCopyDefinition(inputs: DefinitionInputs): string {
                     "destinationBuckets.$": "$.destinationBuckets",
                     "executionId.$": "$.executionId",
                     "startTime.$": "$.startTime",
-                    "status.$": "$.lists.status",
+                    "status.$": "$.status",
                     "totalBuckets.$": "States.ArrayLength($.copy.results)",
-                    "successfulCopies.$": "States.ArrayLength($.lists.succeededBuckets)",
-                    "failedCopies.$": "States.ArrayLength($.lists.failedBuckets)",
-                    "succeededBuckets.$": "$.lists.succeededBuckets",
-                    "failedBuckets.$": "$.lists.failedBuckets",
-                    "failures.$": "$.lists.failures",
+                    "successfulCopies.$": "States.ArrayLength($.copy.succeededBuckets)",
+                    "failedCopies.$": "States.ArrayLength($.copy.failedBuckets)",
+                    "succeededBuckets.$": "$.copy.succeededBuckets",
+                    "failedBuckets.$": "$.copy.failedBuckets",
+                    "failures.$": "$.copy.failures",
                     "results.$": "$.copy.results",
                 },
                 Next: "UpdateDynamoDBFinal",

@@ -1,6 +1,7 @@
 import { StateMachine as LocalStateMachine } from "aws-local-stepfunctions";
 import { expect } from "chai";
 import { FileCopyWorkflow } from "../../components/file-copy-workflow";
+import { awsRule, localStackRule, withJsonPathRule } from "../support/jsonpath-rules";
 import { one, promiseOf, resourcesUnder } from "../support/pulumi";
 
 import "../../sandbox/promise-with-resolvers";
@@ -75,22 +76,42 @@ function accessDenied(bucket: string): never {
     throw Object.assign(new Error(`Access Denied writing to ${bucket}`), { name: "AccessDenied" });
 }
 
+/** What a user can see of one run: how it ended, the states it went through, the tracking record and the notifications. */
+interface Outcome {
+    error?: string;
+    entered: string[];
+    record: Item;
+    startRecord: Item;
+    messages: PublishedMessage[];
+    publishAttempts: number;
+    copyCalls: string[];
+}
+
+const withoutStartTime = ({ startTime, ...rest }: Item): Item => {
+    // The emulator sets $$.Execution.StartTime itself, so only its shape is checked.
+    expect(startTime.S).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    return rest;
+};
+
+const regions = (count: number) => Array.from({ length: count }, (_, index) => `region-${String.fromCharCode(97 + index)}`);
+
 describe("FileCopyWorkflow state machine (asl-validator + aws-local-stepfunctions)", () => {
     let definition: Record<string, any>;
+    let machine: LocalStateMachine;
 
     before(async () => {
         const workflow = new FileCopyWorkflow("wf-file-copy", {
             platform: { namePrefix: "wf", local: true },
             sourceBuckets: [{ name: "global-builds", arn: "arn:aws:s3:::global-builds" }],
-            destinationBuckets: ["region-a", "region-b", "region-c"].map(name => ({ name, arn: `arn:aws:s3:::${name}` })),
+            destinationBuckets: regions(10).map(name => ({ name, arn: `arn:aws:s3:::${name}` })),
         });
         await promiseOf(workflow.stateMachineArn);
-        const machine = one(await resourcesUnder("wf-file-copy"), "aws:sfn/stateMachine:StateMachine");
-        definition = JSON.parse(machine.inputs.definition);
+        definition = JSON.parse(one(await resourcesUnder("wf-file-copy"), "aws:sfn/stateMachine:StateMachine").inputs.definition);
+        // Built outside any rule swap: the constructor's asl-validator queries jsonpath-plus too.
+        machine = new LocalStateMachine(definition as any);
     });
 
-    async function run(services: FakeServices, destinationBuckets = ["region-a", "region-b", "region-c"]) {
-        const machine = new LocalStateMachine(definition as any);
+    async function run(services: FakeServices, destinationBuckets: string[]): Promise<Outcome> {
         const execution = machine.run({ sourceBucket: "global-builds", sourceKey: "builds/build 42+final.zip", destinationBuckets }, {
             overrides: {
                 taskResourceLocalHandlers: services.handlers(),
@@ -107,10 +128,26 @@ describe("FileCopyWorkflow state machine (asl-validator + aws-local-stepfunction
                 events.push(event as any);
             }
         })();
-        const outcome = await execution.result.then(output => ({ output, error: undefined as Error | undefined }), (error: Error) => ({ output: undefined, error }));
+        const error = await execution.result.then(() => undefined, (failure: Error) => failure.message);
         await collect;
-        const entered = events.filter(event => event.type === "StateEntered").map(event => event.state?.name);
-        return { ...outcome, entered, events };
+        expect(services.startRecords).to.have.length(1);
+        return {
+            error,
+            entered: events.filter(event => event.type === "StateEntered").map(event => event.state!.name),
+            record: withoutStartTime(services.record()),
+            startRecord: withoutStartTime(services.startRecords[0]),
+            messages: services.messages,
+            publishAttempts: services.publishAttempts,
+            copyCalls: [...services.copyCalls].sort(),
+        };
+    }
+
+    /** The run under AWS's JSONPath rule and under LocalStack 4.14's; a user must not be able to tell them apart. */
+    async function runOnBothTargets(destinationBuckets: string[], copy: (bucket: string, attempt: number) => void, publishFails = false): Promise<Outcome> {
+        const aws = await withJsonPathRule(awsRule, () => run(new FakeServices(copy, publishFails), destinationBuckets));
+        const localStack = await withJsonPathRule(localStackRule, () => run(new FakeServices(copy, publishFails), destinationBuckets));
+        expect(localStack, "the run under LocalStack 4.14's JSONPath vs under AWS's").to.deep.equal(aws);
+        return aws;
     }
 
     it("passes asl-validator", () => {
@@ -120,8 +157,8 @@ describe("FileCopyWorkflow state machine (asl-validator + aws-local-stepfunction
 
     it("keeps the seed's states, Map concurrency and retries", () => {
         expect(Object.keys(definition.States)).to.have.members([
-            "ValidateInput", "LogWorkflowStart", "CopyToMultipleBuckets", "SortCopyResults", "ListAllSucceeded", "ListAllFailed",
-            "ListMixedResults", "ProcessResults", "UpdateDynamoDBFinal", "CheckIfAllSuccessful", "AllCopiesSuccessful",
+            "ValidateInput", "LogWorkflowStart", "CopyToMultipleBuckets", "ChooseStatus", "StatusCompleted", "StatusFailed",
+            "StatusPartiallyFailed", "ProcessResults", "UpdateDynamoDBFinal", "CheckIfAllSuccessful", "AllCopiesSuccessful",
             "SendFailureNotification", "SomeCopiesFailed", "NotificationFailed",
         ]);
         const map = definition.States.CopyToMultipleBuckets;
@@ -132,75 +169,107 @@ describe("FileCopyWorkflow state machine (asl-validator + aws-local-stepfunction
         expect(definition.States.SendFailureNotification.Retry[0]).to.include({ MaxAttempts: 2, IntervalSeconds: 1 });
     });
 
-    it("all succeed: ends in AllCopiesSuccessful with a COMPLETED record", async () => {
-        const services = new FakeServices(() => undefined);
-        const { error, entered } = await run(services);
-        expect(error?.message).to.equal(undefined);
-        expect(entered).to.include("AllCopiesSuccessful").and.not.include("SendFailureNotification");
-        const { startTime, ...record } = services.record();
-        // The emulator sets $$.Execution.StartTime itself, so only its shape is checked.
-        expect(startTime.S).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-        expect(record).to.deep.equal({
+    it("one destination that succeeds (the README's example): AllCopiesSuccessful, a COMPLETED record, no notification", async () => {
+        const outcome = await runOnBothTargets(["region-a"], () => undefined);
+        expect(outcome.error).to.equal(undefined);
+        expect(outcome.entered).to.include("AllCopiesSuccessful").and.not.include("SendFailureNotification");
+        expect(outcome.record).to.deep.equal({
             fileKey: { S: "builds/build 42+final.zip" },
             sourceBucket: { S: "global-builds" },
             executionId: { S: EXECUTION_ID },
             status: { S: "COMPLETED" },
             completionTime: { S: COMPLETION_TIME },
-            totalBuckets: { N: "3" },
-            successfulCopies: { N: "3" },
+            totalBuckets: { N: "1" },
+            successfulCopies: { N: "1" },
             failedCopies: { N: "0" },
-            succeededBuckets: { S: JSON.stringify(["region-a", "region-b", "region-c"]) },
+            succeededBuckets: { S: JSON.stringify(["region-a"]) },
             failedBuckets: { S: "[]" },
-            results: { S: JSON.stringify(["region-a", "region-b", "region-c"].map(bucket => ({ bucket, status: "SUCCEEDED" }))) },
-            destinationBuckets: { S: JSON.stringify(["region-a", "region-b", "region-c"]) },
+            results: { S: JSON.stringify([{ bucket: "region-a", status: "SUCCEEDED" }]) },
+            destinationBuckets: { S: JSON.stringify(["region-a"]) },
         });
-        expect(services.messages).to.have.length(0);
-        expect(services.startRecords).to.have.length(1);
-        expect(services.startRecords[0]).to.deep.include({ status: { S: "IN_PROGRESS" }, executionId: { S: EXECUTION_ID }, fileKey: { S: "builds/build 42+final.zip" } });
+        expect(outcome.startRecord).to.deep.equal({
+            fileKey: { S: "builds/build 42+final.zip" },
+            sourceBucket: { S: "global-builds" },
+            executionId: { S: EXECUTION_ID },
+            status: { S: "IN_PROGRESS" },
+            destinationBuckets: { S: JSON.stringify(["region-a"]) },
+        });
+        expect(outcome.messages).to.have.length(0);
     });
 
-    it("some fail: ends in SomeCopiesFailed, PARTIALLY_FAILED, and the message names the bucket and error", async () => {
-        const services = new FakeServices(bucket => bucket === "region-b" ? accessDenied(bucket) : undefined);
-        const { error, entered } = await run(services);
-        expect(error?.message).to.include("At least one destination bucket did not receive the file");
-        expect(entered).to.include.members(["SendFailureNotification", "SomeCopiesFailed"]);
-        const record = services.record();
-        expect(record.status).to.deep.equal({ S: "PARTIALLY_FAILED" });
-        expect(record).to.deep.include({ totalBuckets: { N: "3" }, successfulCopies: { N: "2" }, failedCopies: { N: "1" } });
-        expect(JSON.parse(record.failedBuckets.S!)).to.deep.equal(["region-b"]);
-        expect(JSON.parse(record.succeededBuckets.S!)).to.deep.equal(["region-a", "region-c"]);
-        expect(JSON.parse(record.results.S!)).to.deep.include({ bucket: "region-b", status: "FAILED", error: "AccessDenied", cause: "Access Denied writing to region-b" });
-        expect(services.copyCalls.filter(bucket => bucket === "region-b")).to.have.length(4);
-        expect(services.messages).to.have.length(1);
-        const [message] = services.messages;
-        expect(message.Subject).to.equal("File copy failed: 1 of 3 destinations");
+    it("one destination that fails: a FAILED record and a notification naming the bucket and the error", async () => {
+        const outcome = await runOnBothTargets(["region-a"], accessDenied);
+        expect(outcome.error).to.include("At least one destination bucket did not receive the file");
+        expect(outcome.record).to.deep.include({
+            status: { S: "FAILED" }, totalBuckets: { N: "1" }, successfulCopies: { N: "0" }, failedCopies: { N: "1" },
+            succeededBuckets: { S: "[]" }, failedBuckets: { S: JSON.stringify(["region-a"]) },
+        });
+        expect(JSON.parse(outcome.record.results.S!)).to.deep.equal([
+            { bucket: "region-a", status: "FAILED", error: "AccessDenied", cause: "Access Denied writing to region-a" },
+        ]);
+        expect(outcome.messages).to.have.length(1);
+        expect(outcome.messages[0].Subject).to.equal("File copy failed: 1 of 1 destinations");
+        expect(outcome.messages[0].Message).to.include("region-a").and.include("AccessDenied");
+    });
+
+    it("two destinations, one failing: SomeCopiesFailed, PARTIALLY_FAILED, and the message names the bucket and error", async () => {
+        const outcome = await runOnBothTargets(["region-a", "region-b"], bucket => bucket === "region-b" ? accessDenied(bucket) : undefined);
+        expect(outcome.error).to.include("At least one destination bucket did not receive the file");
+        expect(outcome.entered).to.include.members(["SendFailureNotification", "SomeCopiesFailed"]);
+        expect(outcome.record).to.deep.include({
+            status: { S: "PARTIALLY_FAILED" }, totalBuckets: { N: "2" }, successfulCopies: { N: "1" }, failedCopies: { N: "1" },
+            succeededBuckets: { S: JSON.stringify(["region-a"]) }, failedBuckets: { S: JSON.stringify(["region-b"]) },
+        });
+        expect(JSON.parse(outcome.record.results.S!)).to.deep.equal([
+            { bucket: "region-a", status: "SUCCEEDED" },
+            { bucket: "region-b", status: "FAILED", error: "AccessDenied", cause: "Access Denied writing to region-b" },
+        ]);
+        // 1 attempt + 3 retries before the Catch records the failure.
+        expect(outcome.copyCalls.filter(bucket => bucket === "region-b")).to.have.length(4);
+        expect(outcome.messages).to.have.length(1);
+        const [message] = outcome.messages;
+        expect(message.Subject).to.equal("File copy failed: 1 of 2 destinations");
         expect(message.Subject).to.match(/^[\x20-\x7e]{1,100}$/);
         expect(message.Message).to.include("s3://global-builds/builds/build 42+final.zip")
             .and.include("region-b").and.include("AccessDenied").and.include(EXECUTION_ID).and.include("wf-file-copy-tracking").and.include("❌");
     });
 
-    it("all fail: the record is FAILED", async () => {
-        const services = new FakeServices(bucket => accessDenied(bucket));
-        const { error } = await run(services);
-        expect(error?.message).to.include("At least one destination bucket did not receive the file");
-        expect(services.record()).to.deep.include({ status: { S: "FAILED" }, successfulCopies: { N: "0" }, failedCopies: { N: "3" } });
+    it("ten destinations, all failing: a FAILED record listing every bucket and one notification", async () => {
+        const outcome = await runOnBothTargets(regions(10), accessDenied);
+        expect(outcome.error).to.include("At least one destination bucket did not receive the file");
+        expect(outcome.record).to.deep.include({
+            status: { S: "FAILED" }, totalBuckets: { N: "10" }, successfulCopies: { N: "0" }, failedCopies: { N: "10" },
+            succeededBuckets: { S: "[]" }, failedBuckets: { S: JSON.stringify(regions(10)) },
+        });
+        expect(outcome.messages).to.have.length(1);
+        expect(outcome.messages[0].Subject).to.equal("File copy failed: 10 of 10 destinations");
+        expect(outcome.messages[0].Message).to.include("region-j");
+    });
+
+    it("three destinations, all succeeding (nothing failed to list): a COMPLETED record", async () => {
+        const outcome = await runOnBothTargets(regions(3), () => undefined);
+        expect(outcome.error).to.equal(undefined);
+        expect(outcome.record).to.deep.include({
+            status: { S: "COMPLETED" }, totalBuckets: { N: "3" }, successfulCopies: { N: "3" }, failedCopies: { N: "0" },
+            succeededBuckets: { S: JSON.stringify(regions(3)) }, failedBuckets: { S: "[]" },
+            results: { S: JSON.stringify(regions(3).map(bucket => ({ bucket, status: "SUCCEEDED" }))) },
+        });
+        expect(outcome.messages).to.have.length(0);
     });
 
     it("transient then succeed: the copy is retried and the run succeeds", async () => {
-        const services = new FakeServices((bucket, attempt) => attempt <= 2 ? accessDenied(bucket) : undefined);
-        const { error, entered } = await run(services, ["region-a"]);
-        expect(error?.message).to.equal(undefined);
-        expect(services.copyCalls).to.deep.equal(["region-a", "region-a", "region-a"]);
-        expect(entered).to.include("AllCopiesSuccessful");
-        expect(services.record().status).to.deep.equal({ S: "COMPLETED" });
+        const outcome = await runOnBothTargets(["region-a"], (bucket, attempt) => attempt <= 2 ? accessDenied(bucket) : undefined);
+        expect(outcome.error).to.equal(undefined);
+        expect(outcome.copyCalls).to.deep.equal(["region-a", "region-a", "region-a"]);
+        expect(outcome.entered).to.include("AllCopiesSuccessful");
+        expect(outcome.record.status).to.deep.equal({ S: "COMPLETED" });
     });
 
     it("notification fails: ends in NotificationFailed after 1 + 2 publish attempts", async () => {
-        const services = new FakeServices(bucket => bucket === "region-c" ? accessDenied(bucket) : undefined, true);
-        const { error, entered } = await run(services);
-        expect(error?.message).to.include("failure notification could not be published");
-        expect(services.publishAttempts).to.equal(3);
-        expect(entered).to.include("NotificationFailed").and.not.include("SomeCopiesFailed");
-        expect(services.record().status).to.deep.equal({ S: "PARTIALLY_FAILED" });
+        const outcome = await runOnBothTargets(regions(3), bucket => bucket === "region-c" ? accessDenied(bucket) : undefined, true);
+        expect(outcome.error).to.include("failure notification could not be published");
+        expect(outcome.publishAttempts).to.equal(3);
+        expect(outcome.entered).to.include("NotificationFailed").and.not.include("SomeCopiesFailed");
+        expect(outcome.record.status).to.deep.equal({ S: "PARTIALLY_FAILED" });
     });
 });

@@ -2,6 +2,7 @@ import { StateMachine as LocalStateMachine } from "aws-local-stepfunctions";
 import { expect } from "chai";
 import { OrderFulfillment } from "../../components/order-fulfillment";
 import { validateOrderRules } from "../../functions/orders/order-rules";
+import { JSONPATH_RULES, useJsonPathRule } from "../support/jsonpath-rules";
 import { one, promiseOf, resourcesUnder } from "../support/pulumi";
 
 // asl-validator ships no type declarations.
@@ -60,17 +61,19 @@ class FakeServices {
 
 describe("order state machine (asl-validator + aws-local-stepfunctions)", () => {
     let definition: any;
+    let machine: LocalStateMachine;
 
     before(async () => {
         const orders = new OrderFulfillment("of-workflow", { platform: { namePrefix: "dofs-wf", local: true } });
         await promiseOf(orders.stateMachineArn);
         definition = JSON.parse(one(await resourcesUnder("of-workflow"), "aws:sfn/stateMachine:StateMachine").inputs.definition);
+        // Built outside any rule swap: the constructor's asl-validator queries jsonpath-plus too.
+        machine = new LocalStateMachine(definition);
     });
 
     interface WorkflowOutput { orderId: string; status: string; totalAmount?: number; messageId?: string; reasons?: string[] }
 
     async function run(input: Record<string, unknown>, services: FakeServices): Promise<WorkflowOutput> {
-        const machine = new LocalStateMachine(definition);
         const execution = machine.run(input as never, {
             overrides: {
                 taskResourceLocalHandlers: services.handlers() as never,
@@ -85,51 +88,61 @@ describe("order state machine (asl-validator + aws-local-stepfunctions)", () => 
         expect(isValid, errorsText("\n")).to.equal(true);
     });
 
-    it("valid order: validates, stores PROCESSING, enqueues the order with its total", async () => {
-        const services = new FakeServices();
-        const output = await run(VALID, services);
-        expect(output).to.deep.equal({ orderId: ORDER_ID, status: "PROCESSING", totalAmount: 59.98, messageId: "msg-1" });
-        expect(services.calls).to.deep.equal(["ValidateOrder", "StoreOrder", "EnqueueOrder"]);
-        expect(services.statuses.get(ORDER_ID)).to.equal("PROCESSING");
-        expect(services.queued).to.deep.equal([{ ...VALID, totalAmount: 59.98 }]);
-    });
+    for (const { name, rule } of JSONPATH_RULES) {
+        describe(`under ${name}`, () => {
+            let restore: () => void;
+            before(() => {
+                restore = useJsonPathRule(rule);
+            });
+            after(() => restore());
 
-    it("invalid order: ends REJECTED with every reason stored, nothing stored as PROCESSING or queued", async () => {
-        const services = new FakeServices();
-        const output = await run({ ...VALID, customerId: "CUST-1", quantity: 0 }, services);
-        expect(output.status).to.equal("REJECTED");
-        expect(output.reasons).to.have.length(2);
-        expect(services.calls).to.deep.equal(["ValidateOrder", "RejectOrder"]);
-        expect(services.statuses.get(ORDER_ID)).to.equal("REJECTED");
-        expect(services.reasons.get(ORDER_ID)!.map(reason => reason.split(":")[0])).to.deep.equal(["customerId", "quantity"]);
-        expect(services.queued).to.have.length(0);
-    });
+            it("valid order: validates, stores PROCESSING, enqueues the order with its total", async () => {
+                const services = new FakeServices();
+                const output = await run(VALID, services);
+                expect(output).to.deep.equal({ orderId: ORDER_ID, status: "PROCESSING", totalAmount: 59.98, messageId: "msg-1" });
+                expect(services.calls).to.deep.equal(["ValidateOrder", "StoreOrder", "EnqueueOrder"]);
+                expect(services.statuses.get(ORDER_ID)).to.equal("PROCESSING");
+                expect(services.queued).to.deep.equal([{ ...VALID, totalAmount: 59.98 }]);
+            });
 
-    it("a task that fails once with a transient Lambda error is retried and the run succeeds", async () => {
-        const services = new FakeServices();
-        services.storeFailuresLeft = 1;
-        const output = await run(VALID, services);
-        expect(output.status).to.equal("PROCESSING");
-        expect(services.calls).to.deep.equal(["ValidateOrder", "StoreOrder", "StoreOrder", "EnqueueOrder"]);
-        expect(services.queued).to.have.length(1);
-    });
+            it("invalid order: ends REJECTED with every reason stored, nothing stored as PROCESSING or queued", async () => {
+                const services = new FakeServices();
+                const output = await run({ ...VALID, customerId: "CUST-1", quantity: 0 }, services);
+                expect(output.status).to.equal("REJECTED");
+                expect(output.reasons).to.have.length(2);
+                expect(services.calls).to.deep.equal(["ValidateOrder", "RejectOrder"]);
+                expect(services.statuses.get(ORDER_ID)).to.equal("REJECTED");
+                expect(services.reasons.get(ORDER_ID)!.map(reason => reason.split(":")[0])).to.deep.equal(["customerId", "quantity"]);
+                expect(services.queued).to.have.length(0);
+            });
 
-    it("retries the handlers' own TransientStorageError up to 3 times, then fails the execution", async () => {
-        const services = new FakeServices();
-        services.storeFailuresLeft = 10;
-        services.storeFailure = "TransientStorageError";
-        const error = await run(VALID, services).then(() => undefined, (e: Error) => e);
-        expect(error).to.be.instanceOf(Error);
-        expect(services.calls.filter(call => call === "StoreOrder")).to.have.length(4);
-        expect(services.queued).to.have.length(0);
-    });
+            it("a task that fails once with a transient Lambda error is retried and the run succeeds", async () => {
+                const services = new FakeServices();
+                services.storeFailuresLeft = 1;
+                const output = await run(VALID, services);
+                expect(output.status).to.equal("PROCESSING");
+                expect(services.calls).to.deep.equal(["ValidateOrder", "StoreOrder", "StoreOrder", "EnqueueOrder"]);
+                expect(services.queued).to.have.length(1);
+            });
 
-    it("does not retry an error that is not transient", async () => {
-        const services = new FakeServices();
-        services.storeFailuresLeft = 1;
-        services.storeFailure = "OrderNotFound";
-        const error = await run(VALID, services).then(() => undefined, (e: Error) => e);
-        expect(error).to.be.instanceOf(Error);
-        expect(services.calls).to.deep.equal(["ValidateOrder", "StoreOrder"]);
-    });
+            it("retries the handlers' own TransientStorageError up to 3 times, then fails the execution", async () => {
+                const services = new FakeServices();
+                services.storeFailuresLeft = 10;
+                services.storeFailure = "TransientStorageError";
+                const error = await run(VALID, services).then(() => undefined, (e: Error) => e);
+                expect(error).to.be.instanceOf(Error);
+                expect(services.calls.filter(call => call === "StoreOrder")).to.have.length(4);
+                expect(services.queued).to.have.length(0);
+            });
+
+            it("does not retry an error that is not transient", async () => {
+                const services = new FakeServices();
+                services.storeFailuresLeft = 1;
+                services.storeFailure = "OrderNotFound";
+                const error = await run(VALID, services).then(() => undefined, (e: Error) => e);
+                expect(error).to.be.instanceOf(Error);
+                expect(services.calls).to.deep.equal(["ValidateOrder", "StoreOrder"]);
+            });
+        });
+    }
 });
