@@ -1,10 +1,11 @@
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { useLocalTarget } from "../../scripts/smoke-target";
-import { REGION, runSmokeCli } from "./sandbox-support";
+import { PROJECT_DIR, REGION, runSmokeCli } from "./sandbox-support";
 
 /** The `local` stack's outputs as `pulumi stack output --json` prints them, every URL at `endpoint`. */
 function localOutputsAt(endpoint: string): Record<string, unknown> {
@@ -82,4 +83,39 @@ describe("smoke CLI", () => {
         });
     });
 
+    describe("npm run smoke:local (pulumi-local.sh smoke)", () => {
+        it("gives the smoke LocalStack's endpoint, the stack's region and test keys, and none of the caller's AWS settings", () => {
+            // A copy of the script in a scratch project, with stand-ins for docker, pulumi and npm that record what they get.
+            const root = fs.mkdtempSync(path.join(scratch, "project-"));
+            const bin = path.join(root, "bin");
+            fs.mkdirSync(path.join(root, "scripts"));
+            fs.mkdirSync(bin);
+            fs.copyFileSync(path.join(PROJECT_DIR, "scripts/pulumi-local.sh"), path.join(root, "scripts/pulumi-local.sh"));
+            const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+            stub("docker", "exit 0");
+            stub("pulumi", `case "$*" in\n  "stack output"*) echo '{"globalBuildsBucket": "sp-local-global-builds"}' ;;\n  "config get aws:region"*) echo us-east-1 ;;\nesac`);
+            stub("npm", `{ echo "$*"; env | grep '^AWS_' | sort; } > "${root}/npm-call"`);
+            const result = spawnSync("bash", [path.join(root, "scripts/pulumi-local.sh"), "smoke"], {
+                encoding: "utf8",
+                env: {
+                    PATH: `${bin}:${process.env.PATH}`, HOME: root,
+                    AWS_PROFILE: "production", AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                    AWS_SESSION_TOKEN: "session", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_S3: "https://s3.eu-west-1.amazonaws.com",
+                    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: "true", AWS_CONFIG_FILE: path.join(root, ".aws/config"),
+                },
+            });
+            expect(result.status, result.stderr).to.equal(0);
+            const outputsFile = path.join(root, ".pulumi-local/outputs.json");
+            expect(JSON.parse(fs.readFileSync(outputsFile, "utf8"))).to.deep.equal({ globalBuildsBucket: "sp-local-global-builds" });
+            expect(fs.readFileSync(path.join(root, "npm-call"), "utf8").trim().split("\n")).to.deep.equal([
+                `run --silent smoke -- --outputs ${outputsFile}`,
+                "AWS_ACCESS_KEY_ID=test",
+                "AWS_CONFIG_FILE=/dev/null",
+                "AWS_ENDPOINT_URL=http://localhost:4566",
+                "AWS_REGION=us-east-1",
+                "AWS_SECRET_ACCESS_KEY=test",
+                "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+            ]);
+        });
+    });
 });
