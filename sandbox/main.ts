@@ -1,5 +1,7 @@
+import * as fs from "fs";
 import * as path from "path";
 import { runSmoke } from "../scripts/smoke";
+import { useLocalTarget } from "../scripts/smoke-target";
 import type { SandboxLog } from "./cloud";
 import type { RecordedResource } from "./mock-cloud";
 import { deployCloud, SandboxServer } from "./server";
@@ -25,6 +27,8 @@ export interface SandboxOptions {
 
 export interface RunningSandbox {
     endpoint: string;
+    /** The `local` stack's `aws:region`. */
+    region: string;
     outputs: Record<string, unknown>;
     /** What the program registered and the sandbox deployed, with physical names in `state`. */
     resources: RecordedResource[];
@@ -42,12 +46,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         overrides: { ...options.configOverrides, "aws:endpoints": [Object.fromEntries(SERVICES.map(service => [service, endpoint]))], "serverless-pipelines:localEndpoint": endpoint },
     });
     const resources = synthesis.resources.filter(resource => !options.withoutResources?.includes(resource.name));
+    const region = synthesis.config["aws:region"] ?? "us-east-1";
     const cloud = await deployCloud({
-        endpoint, region: synthesis.config["aws:region"] ?? "us-east-1", accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
+        endpoint, region, accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
         visibilityScale: options.visibilityScale, functionOutput: options.functionOutput,
     });
     server.attach(cloud.services);
-    return { endpoint, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
+    return { endpoint, region, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
 }
 
 function argument(name: string): string | undefined {
@@ -65,10 +70,17 @@ async function main(): Promise<void> {
         withoutResources: argument("without")?.split(","),
         log: event => console.log(`${new Date().toISOString().slice(11, 23)} ${event.kind.padEnd(9)} ${event.message}`),
     });
-    console.log(JSON.stringify(sandbox.outputs, null, 2));
+    const outputsJson = JSON.stringify(sandbox.outputs, null, 2);
+    console.log(outputsJson);
+    const outputsFile = argument("outputs");
+    if (outputsFile) {
+        // The shape of `pulumi stack output --json`, so `npm run smoke -- --outputs <file>` can run against this sandbox.
+        fs.writeFileSync(outputsFile, `${outputsJson}\n`);
+        console.log(`stack outputs written to ${outputsFile}`);
+    }
     console.log(`sandbox ready at ${sandbox.endpoint} in ${Date.now() - started} ms`);
-    // The smoke script takes its target from the standard AWS environment, as after `pulumi up --stack local`.
-    Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.endpoint, AWS_REGION: process.env.AWS_REGION ?? "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
+    // The smoke test takes its target from the standard AWS environment, as after `pulumi up --stack local`; none of the caller's stays.
+    useLocalTarget(process.env, sandbox.endpoint, sandbox.region);
     const deadline = argument("smoke-deadline-ms");
     const passed = await runSmoke(sandbox.outputs, deadline ? { deadlineMs: Number(deadline) } : {});
     console.log(`smoke test ${passed ? "passed" : "FAILED"}`);

@@ -69,6 +69,24 @@ select_stack() {
     pulumi stack select --create "${STACK}" --cwd "${ROOT_DIR}"
 }
 
+# The smoke CLI reads the standard AWS environment; for the local stack that is LocalStack's and nothing else. Every
+# AWS_* variable of the caller goes (the SDK prefers AWS_PROFILE to keys, AWS_ENDPOINT_URL_<SERVICE> to AWS_ENDPOINT_URL)
+# and the shared config and credentials files are hidden, so the user's own credentials cannot be picked up.
+smoke_local_stack() {
+    local region name
+    region="$(pulumi config get aws:region --stack "${STACK}")"
+    (
+        for name in $(compgen -e); do
+            if [[ "${name}" == AWS_* ]]; then
+                unset "${name}"
+            fi
+        done
+        export AWS_ENDPOINT_URL="${ENDPOINT}" AWS_REGION="${region}" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+            AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+        npm run --silent smoke -- --outputs "${OUTPUTS_FILE}"
+    )
+}
+
 main() {
     [[ $# -eq 1 ]] || usage
     local command="$1"
@@ -94,7 +112,7 @@ main() {
         smoke)
             select_stack
             pulumi stack output --stack "${STACK}" --json > "${OUTPUTS_FILE}"
-            npx ts-node scripts/smoke.ts --outputs "${OUTPUTS_FILE}"
+            smoke_local_stack
             ;;
         down)
             select_stack

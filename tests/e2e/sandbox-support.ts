@@ -1,7 +1,10 @@
+import { execFile } from "child_process";
+import * as path from "path";
 import type { SandboxLog } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
 import { deployCloud, DeployedCloud, SandboxServer } from "../../sandbox/server";
 
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
 export const REGION = "us-east-1";
 export const ACCOUNT = "000000000000";
 export const credentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -47,4 +50,14 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
         }
         await new Promise(resolve => setTimeout(resolve, delay));
     }
+}
+
+export interface CliRun { code: number; stdout: string; stderr: string }
+
+/** `npm run smoke -- <args>` in the project, as a user runs it, with the given environment. */
+export function runSmokeCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+    return new Promise(resolve => {
+        execFile("npm", ["run", "--silent", "smoke", "--", ...args], { cwd: PROJECT_DIR, env, maxBuffer: 16 * 1024 * 1024 },
+            (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    });
 }
