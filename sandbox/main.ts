@@ -2,7 +2,7 @@ import * as path from "path";
 import { runSmoke } from "../scripts/smoke";
 import type { SandboxLog } from "./cloud";
 import type { RecordedResource } from "./mock-cloud";
-import { deployCloud, SandboxServer } from "./server";
+import { deployCloud, PortInUseError, SandboxServer } from "./server";
 import { synthesize } from "./synth";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -55,9 +55,22 @@ function argument(name: string): string | undefined {
     return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
+/** Stops the sandbox on SIGINT or SIGTERM, also while it is still starting, so the port is free once the process is gone. */
+function stopOnSignals(): { serving(sandbox: RunningSandbox): void } {
+    let running: RunningSandbox | undefined;
+    const stop = (signal: NodeJS.Signals) => {
+        console.log(`${signal}: stopping the sandbox`);
+        void (running?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    return { serving: sandbox => { running = sandbox; } };
+}
+
 async function main(): Promise<void> {
     const once = process.argv.includes("--once");
     const started = Date.now();
+    const signals = stopOnSignals();
     const sandbox = await startSandbox({
         port: Number(argument("port") ?? 4566),
         // Queues' visibility timeouts are 6× their consumer's timeout (minutes); a 50× shorter one keeps redrive paths within the smoke test's deadline.
@@ -65,6 +78,7 @@ async function main(): Promise<void> {
         withoutResources: argument("without")?.split(","),
         log: event => console.log(`${new Date().toISOString().slice(11, 23)} ${event.kind.padEnd(9)} ${event.message}`),
     });
+    signals.serving(sandbox);
     console.log(JSON.stringify(sandbox.outputs, null, 2));
     console.log(`sandbox ready at ${sandbox.endpoint} in ${Date.now() - started} ms`);
     // The smoke script takes its target from the standard AWS environment, as after `pulumi up --stack local`.
@@ -77,12 +91,11 @@ async function main(): Promise<void> {
         process.exit(passed ? 0 : 1);
     }
     console.log("serving until Ctrl-C");
-    process.on("SIGINT", () => void sandbox.close().then(() => process.exit(0)));
 }
 
 if (require.main === module) {
     main().catch(error => {
-        console.error(error);
+        console.error(error instanceof PortInUseError ? error.message : error);
         process.exit(1);
     });
 }

@@ -1,7 +1,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { AwsError, SandboxContext, SandboxLog, SandboxService, sendJson } from "./cloud";
+import { AwsError, requestId, SandboxContext, SandboxLog, SandboxService, sendJson } from "./cloud";
 import { WorkerFunctionRuntime } from "./functions";
 import type { RecordedResource } from "./mock-cloud";
 import { createApiGatewayService } from "./services/api-gateway";
@@ -61,19 +61,75 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     };
 }
 
+export interface ServerLimits {
+    /** A client must have sent all its headers within this time. Default: 20 s. */
+    headersTimeoutMs?: number;
+    /** A client must have sent its whole request within this time (a 5 GB part at a slow link still fits). Default: 15 min. */
+    requestTimeoutMs?: number;
+}
+
+/** Thrown by `listen` when another process holds the port. */
+export class PortInUseError extends Error {
+    constructor(public readonly port: number) {
+        super(`port ${port} is already in use (another sandbox or LocalStack?); stop it or choose another with --port`);
+    }
+}
+
+/** An AWS-shaped error answer written straight to a socket whose request never reached a service. */
+function rawErrorResponse(status: number, reason: string, code: string, message: string): string {
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId()}</RequestId></Error>`;
+    return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** What Node's HTTP parser reports for a request it cannot read, as S3 answers it (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). */
+function clientErrorResponse(error: NodeJS.ErrnoException): string {
+    switch (error.code) {
+        case "HPE_HEADER_OVERFLOW":
+            return rawErrorResponse(400, "Bad Request", "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.");
+        case "ERR_HTTP_REQUEST_TIMEOUT":
+            return rawErrorResponse(400, "Bad Request", "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.");
+        default:
+            return rawErrorResponse(400, "Bad Request", "BadRequest", "The request could not be parsed as HTTP/1.1.");
+    }
+}
+
+/** Reads a request body; rejects when the client goes away before sending all of it. */
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => resolve(Buffer.concat(chunks)));
+        req.on("error", reject);
+        req.on("aborted", () => reject(new Error("client closed the connection mid-body")));
+    });
+}
+
 /** One HTTP endpoint for every service; it listens before the program is synthesized (the endpoint is part of its config). */
 export class SandboxServer {
     private services: SandboxService[] = [];
     private readonly server: http.Server;
 
-    constructor(private readonly log: SandboxLog) {
-        this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    constructor(private readonly log: SandboxLog, limits: ServerLimits = {}) {
+        const headersTimeout = limits.headersTimeoutMs ?? 20_000;
+        this.server = http.createServer({
+            headersTimeout, requestTimeout: limits.requestTimeoutMs ?? 900_000,
+            // How often Node checks the two timeouts above; its default (30 s) would let a slow client outlive a short limit.
+            connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout / 4, 5000)),
+        }, (req, res) => void this.dispatch(req, res));
         this.server.keepAliveTimeout = 1000;
+        this.server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+            this.log({ kind: "error", message: `client error: ${error.code ?? error.message}` });
+            if (socket.writable && error.code !== "ECONNRESET") {
+                socket.end(clientErrorResponse(error));
+            } else {
+                socket.destroy();
+            }
+        });
     }
 
     async listen(port: number): Promise<string> {
         await new Promise<void>((resolve, reject) => {
-            this.server.once("error", reject);
+            this.server.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "EADDRINUSE" ? new PortInUseError(port) : error));
             this.server.listen(port, "127.0.0.1", resolve);
         });
         return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -89,11 +145,14 @@ export class SandboxServer {
     }
 
     private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) {
-            chunks.push(chunk as Buffer);
+        let body: Buffer;
+        try {
+            body = await readBody(req);
+        } catch (error) {
+            this.log({ kind: "error", message: `${req.method} ${req.url}: ${(error as Error).message}` });
+            req.socket.destroy();
+            return;
         }
-        const body = Buffer.concat(chunks);
         try {
             for (const service of this.services) {
                 if (await service.handle(req, body, res)) {

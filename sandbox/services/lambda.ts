@@ -1,6 +1,6 @@
 import type * as http from "http";
 import type { SandboxContext, SandboxService } from "../cloud";
-import { sendJson } from "../cloud";
+import { decodeUriPart, sendJson } from "../cloud";
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
 
@@ -13,7 +13,7 @@ export class LambdaService implements SandboxService {
         if (req.method !== "POST" || !match) {
             return false;
         }
-        const functionName = decodeURIComponent(match[1]);
+        const functionName = decodeUriPart(match[1]);
         if (!this.exists(functionName)) {
             sendJson(res, 404, { Type: "User", message: `Function not found: ${functionName}` }, "application/json", { "x-amzn-errortype": "ResourceNotFoundException" });
             return true;

@@ -1,5 +1,5 @@
 import type * as http from "http";
-import { AwsError, md5Hex, requestId, resourcesOfType, SandboxContext, SandboxService, sendXml, xmlEscape } from "../cloud";
+import { AwsError, decodeUriPart, md5Hex, requestId, resourcesOfType, SandboxContext, SandboxService, sendXml, xmlEscape } from "../cloud";
 import type { EventBridgeService } from "./eventbridge";
 import type { SnsService } from "./sns";
 import type { SqsService } from "./sqs";
@@ -96,9 +96,11 @@ export class S3Service implements SandboxService {
     async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
         const url = new URL(req.url ?? "/", "http://sandbox");
         const [, bucketName = "", ...keyParts] = url.pathname.split("/");
-        const bucket = decodeURIComponent(bucketName);
-        const key = keyParts.map(part => decodeURIComponent(part)).join("/");
+        let bucket = "";
+        let key = "";
         try {
+            bucket = decodeUriPart(bucketName);
+            key = keyParts.map(decodeUriPart).join("/");
             if (!bucket) {
                 sendXml(res, 200, `<ListAllMyBucketsResult><Buckets>${[...this.buckets.keys()].map(name => `<Bucket><Name>${name}</Name></Bucket>`).join("")}</Buckets></ListAllMyBucketsResult>`);
                 return true;
@@ -160,7 +162,7 @@ export class S3Service implements SandboxService {
                 }
                 const copySource = req.headers["x-amz-copy-source"];
                 if (copySource) {
-                    const [sourceBucket, ...sourceKey] = decodeURIComponent(String(copySource).split("?")[0]).replace(/^\//, "").split("/");
+                    const [sourceBucket, ...sourceKey] = decodeUriPart(String(copySource).split("?")[0]).replace(/^\//, "").split("/");
                     const source = this.buckets.get(sourceBucket);
                     if (!source) {
                         throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
