@@ -46,7 +46,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         endpoint, region: synthesis.config["aws:region"] ?? "us-east-1", accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
         visibilityScale: options.visibilityScale, functionOutput: options.functionOutput,
     });
-    server.attach(cloud.services);
+    server.attach(cloud.providers);
     return { endpoint, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
 }
 

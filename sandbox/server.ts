@@ -1,7 +1,10 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { AwsError, requestId, SandboxContext, SandboxLog, SandboxService, sendJson } from "./cloud";
+import { AwsError, requestId, SandboxContext, SandboxLog, sendJson } from "./cloud";
+import { asAwsError, OperationCall, WireRequest, writeResponse } from "./protocols/wire";
+import { selfServing, ServiceProvider } from "./provider";
+import { protocolOf, ProviderRegistry, serviceOf } from "./router";
 import { WorkerFunctionRuntime } from "./functions";
 import type { RecordedResource } from "./mock-cloud";
 import { createApiGatewayService } from "./services/api-gateway";
@@ -27,14 +30,14 @@ export interface DeployOptions {
     visibilityScale?: number;
 }
 
-/** The live local cloud for one synthesis: every service, the function runtime and the event wiring. */
+/** The live local cloud for one synthesis: every provider, the function runtime and the event wiring. */
 export interface DeployedCloud {
-    services: SandboxService[];
+    providers: ProviderRegistry;
     sqs: SqsService;
     close(): Promise<void>;
 }
 
-/** Turns synthesized resources into live local services (DynamoDB first: its tables must exist before anything runs). */
+/** Turns synthesized resources into live local providers (DynamoDB first: its tables must exist before anything runs). */
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
     const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput });
@@ -44,19 +47,18 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const sns = new SnsService(ctx, sqs);
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
-    // Order matters: target/form/path-based protocols first, S3 (everything else) last.
-    const services: SandboxService[] = [
-        dynamodb, sqs, eventBridge, createStepFunctionsService(ctx), sns,
-        new LambdaService(ctx, name => functions.find(name) !== undefined), createApiGatewayService(ctx), s3,
-    ];
+    const providers = new ProviderRegistry([
+        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx)), selfServing("sns", sns),
+        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3,
+    ]);
     const pollers = startEventSourceMappings(ctx, sqs);
     return {
-        services, sqs,
+        providers, sqs,
         close: async () => {
             await sqs.close();
             await Promise.all(pollers.map(poller => poller.stop()));
             await functions.close();
-            await Promise.all(services.map(service => service.close?.()));
+            await Promise.all(providers.providers.map(provider => provider.close?.()));
         },
     };
 }
@@ -106,7 +108,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 
 /** One HTTP endpoint for every service; it listens before the program is synthesized (the endpoint is part of its config). */
 export class SandboxServer {
-    private services: SandboxService[] = [];
+    private providers = new ProviderRegistry([]);
     private readonly server: http.Server;
 
     constructor(private readonly log: SandboxLog, limits: ServerLimits = {}) {
@@ -135,13 +137,33 @@ export class SandboxServer {
         return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     }
 
-    attach(services: SandboxService[]): void {
-        this.services = services;
+    attach(providers: ProviderRegistry): void {
+        this.providers = providers;
     }
 
     async close(): Promise<void> {
         this.server.closeAllConnections();
         await new Promise<void>(resolve => this.server.close(() => resolve()));
+    }
+
+    /** Decodes the request with the provider's codec for its protocol, runs the operation and encodes the answer. */
+    private async callModelled(provider: ServiceProvider, request: WireRequest, res: http.ServerResponse): Promise<void> {
+        const protocol = protocolOf(request.headers, request.url, provider);
+        const codec = protocol && provider.api!.codecs[protocol];
+        if (!codec || !provider.call) {
+            throw new AwsError("UnknownOperationException", `${provider.signingName} does not serve ${request.method} ${request.url.pathname} in this protocol`, 404);
+        }
+        let call: OperationCall | undefined;
+        try {
+            call = codec.decode(request, provider.api!.model);
+            writeResponse(res, codec.encodeResult(call, await provider.call(call, request), provider.api!.model));
+        } catch (error) {
+            const failure = asAwsError(error);
+            if (failure.status >= 500) {
+                this.log({ kind: "error", message: `${provider.signingName} ${call?.operation ?? request.url.pathname}: ${(error as Error).stack ?? error}` });
+            }
+            writeResponse(res, codec.encodeError(call, failure, provider.api!.model));
+        }
     }
 
     private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -153,13 +175,18 @@ export class SandboxServer {
             req.socket.destroy();
             return;
         }
+        const url = new URL(req.url ?? "/", "http://sandbox");
+        const service = serviceOf(req.method ?? "GET", req.headers, url, body);
+        const provider = this.providers.get(service);
         try {
-            for (const service of this.services) {
-                if (await service.handle(req, body, res)) {
-                    return;
-                }
+            if (!provider) {
+                throw new AwsError("NotImplemented", `The sandbox does not serve the ${service} service.`, 501);
             }
-            throw new AwsError("UnknownOperationException", `No sandbox service for ${req.method} ${req.url}`, 404);
+            if (provider.serve) {
+                await provider.serve(req, body, res);
+                return;
+            }
+            await this.callModelled(provider, { method: req.method ?? "GET", url, headers: req.headers, body }, res);
         } catch (error) {
             this.log({ kind: "error", message: `${req.method} ${req.url}: ${(error as Error).stack ?? error}` });
             if (!res.headersSent) {

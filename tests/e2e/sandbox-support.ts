@@ -30,7 +30,7 @@ export async function serve(resourcesFor: (endpoint: string) => RecordedResource
     const server = new SandboxServer(log, limits);
     const endpoint = await server.listen(0);
     const cloud = await deployCloud({ endpoint, region: REGION, accountId: ACCOUNT, resources: resourcesFor(endpoint), log, visibilityScale });
-    server.attach(cloud.services);
+    server.attach(cloud.providers);
     return { endpoint, cloud, events, close: async () => { await cloud.close(); await server.close(); } };
 }
 
