@@ -48,7 +48,7 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
     const providers = new ProviderRegistry([
-        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx)), selfServing("sns", sns),
+        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx)), sns,
         selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3,
     ]);
     const pollers = startEventSourceMappings(ctx, sqs);
