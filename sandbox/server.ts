@@ -14,6 +14,7 @@ import { LambdaService } from "./services/lambda";
 import { S3Service } from "./services/s3";
 import { SnsService } from "./services/sns";
 import { SqsService } from "./services/sqs";
+import { StsService } from "./services/sts/provider";
 import { createStepFunctionsService } from "./services/step-functions";
 import { startEventSourceMappings } from "./wiring";
 
@@ -49,7 +50,7 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
     const providers = new ProviderRegistry([
         selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx)), sns,
-        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3,
+        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3, new StsService(ctx),
     ]);
     const pollers = startEventSourceMappings(ctx, sqs);
     return {
