@@ -34,6 +34,15 @@ export function requestId(): string {
     return randomUUID();
 }
 
+/** Percent-decodes one part of a URL; a malformed escape is the client's error, answered as S3 answers it. */
+export function decodeUriPart(part: string): string {
+    try {
+        return decodeURIComponent(part);
+    } catch {
+        throw new AwsError("InvalidURI", "Couldn't parse the specified URI.");
+    }
+}
+
 export function xmlEscape(text: string): string {
     return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 }

@@ -4,7 +4,7 @@ import { runSmoke } from "../scripts/smoke";
 import { useLocalTarget } from "../scripts/smoke-target";
 import type { SandboxLog } from "./cloud";
 import type { RecordedResource } from "./mock-cloud";
-import { deployCloud, SandboxServer } from "./server";
+import { deployCloud, PortInUseError, SandboxServer } from "./server";
 import { synthesize } from "./synth";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -51,7 +51,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         endpoint, region, accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
         visibilityScale: options.visibilityScale, functionOutput: options.functionOutput,
     });
-    server.attach(cloud.services);
+    server.attach(cloud.providers);
     return { endpoint, region, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
 }
 
@@ -60,9 +60,22 @@ function argument(name: string): string | undefined {
     return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
+/** Stops the sandbox on SIGINT or SIGTERM, also while it is still starting, so the port is free once the process is gone. */
+function stopOnSignals(): { serving(sandbox: RunningSandbox): void } {
+    let running: RunningSandbox | undefined;
+    const stop = (signal: NodeJS.Signals) => {
+        console.log(`${signal}: stopping the sandbox`);
+        void (running?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    return { serving: sandbox => { running = sandbox; } };
+}
+
 async function main(): Promise<void> {
     const once = process.argv.includes("--once");
     const started = Date.now();
+    const signals = stopOnSignals();
     const sandbox = await startSandbox({
         port: Number(argument("port") ?? 4566),
         // Queues' visibility timeouts are 6× their consumer's timeout (minutes); a 50× shorter one keeps redrive paths within the smoke test's deadline.
@@ -70,6 +83,7 @@ async function main(): Promise<void> {
         withoutResources: argument("without")?.split(","),
         log: event => console.log(`${new Date().toISOString().slice(11, 23)} ${event.kind.padEnd(9)} ${event.message}`),
     });
+    signals.serving(sandbox);
     const outputsJson = JSON.stringify(sandbox.outputs, null, 2);
     console.log(outputsJson);
     const outputsFile = argument("outputs");
@@ -89,12 +103,11 @@ async function main(): Promise<void> {
         process.exit(passed ? 0 : 1);
     }
     console.log("serving until Ctrl-C");
-    process.on("SIGINT", () => void sandbox.close().then(() => process.exit(0)));
 }
 
 if (require.main === module) {
     main().catch(error => {
-        console.error(error);
+        console.error(error instanceof PortInUseError ? error.message : error);
         process.exit(1);
     });
 }

@@ -1,7 +1,10 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { AwsError, SandboxContext, SandboxLog, SandboxService, sendJson } from "./cloud";
+import { AwsError, requestId, SandboxContext, SandboxLog, sendJson } from "./cloud";
+import { asAwsError, OperationCall, WireRequest, writeResponse } from "./protocols/wire";
+import { selfServing, ServiceProvider } from "./provider";
+import { protocolOf, ProviderRegistry, serviceOf } from "./router";
 import { WorkerFunctionRuntime } from "./functions";
 import type { RecordedResource } from "./mock-cloud";
 import { createApiGatewayService } from "./services/api-gateway";
@@ -11,6 +14,7 @@ import { LambdaService } from "./services/lambda";
 import { S3Service } from "./services/s3";
 import { SnsService } from "./services/sns";
 import { SqsService } from "./services/sqs";
+import { StsService } from "./services/sts/provider";
 import { createStepFunctionsService } from "./services/step-functions";
 import { startEventSourceMappings } from "./wiring";
 
@@ -27,14 +31,14 @@ export interface DeployOptions {
     visibilityScale?: number;
 }
 
-/** The live local cloud for one synthesis: every service, the function runtime and the event wiring. */
+/** The live local cloud for one synthesis: every provider, the function runtime and the event wiring. */
 export interface DeployedCloud {
-    services: SandboxService[];
+    providers: ProviderRegistry;
     sqs: SqsService;
     close(): Promise<void>;
 }
 
-/** Turns synthesized resources into live local services (DynamoDB first: its tables must exist before anything runs). */
+/** Turns synthesized resources into live local providers (DynamoDB first: its tables must exist before anything runs). */
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
     const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput });
@@ -44,43 +48,98 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const sns = new SnsService(ctx, sqs);
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
-    // Order matters: target/form/path-based protocols first, S3 (everything else) last.
-    const services: SandboxService[] = [
-        dynamodb, sqs, eventBridge, createStepFunctionsService(ctx), sns,
-        new LambdaService(ctx, name => functions.find(name) !== undefined), createApiGatewayService(ctx), s3,
-    ];
+    const providers = new ProviderRegistry([
+        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx)), sns,
+        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3, new StsService(ctx),
+    ]);
     const pollers = startEventSourceMappings(ctx, sqs);
     return {
-        services, sqs,
+        providers, sqs,
         close: async () => {
             await sqs.close();
             await Promise.all(pollers.map(poller => poller.stop()));
             await functions.close();
-            await Promise.all(services.map(service => service.close?.()));
+            await Promise.all(providers.providers.map(provider => provider.close?.()));
         },
     };
 }
 
+export interface ServerLimits {
+    /** A client must have sent all its headers within this time. Default: 20 s. */
+    headersTimeoutMs?: number;
+    /** A client must have sent its whole request within this time (a 5 GB part at a slow link still fits). Default: 15 min. */
+    requestTimeoutMs?: number;
+}
+
+/** Thrown by `listen` when another process holds the port. */
+export class PortInUseError extends Error {
+    constructor(public readonly port: number) {
+        super(`port ${port} is already in use (another sandbox or LocalStack?); stop it or choose another with --port`);
+    }
+}
+
+/** An AWS-shaped error answer written straight to a socket whose request never reached a service. */
+function rawErrorResponse(status: number, reason: string, code: string, message: string): string {
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId()}</RequestId></Error>`;
+    return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** What Node's HTTP parser reports for a request it cannot read, as S3 answers it (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). */
+function clientErrorResponse(error: NodeJS.ErrnoException): string {
+    switch (error.code) {
+        case "HPE_HEADER_OVERFLOW":
+            return rawErrorResponse(400, "Bad Request", "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.");
+        case "ERR_HTTP_REQUEST_TIMEOUT":
+            return rawErrorResponse(400, "Bad Request", "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.");
+        default:
+            return rawErrorResponse(400, "Bad Request", "BadRequest", "The request could not be parsed as HTTP/1.1.");
+    }
+}
+
+/** Reads a request body; rejects when the client goes away before sending all of it. */
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => resolve(Buffer.concat(chunks)));
+        req.on("error", reject);
+        req.on("aborted", () => reject(new Error("client closed the connection mid-body")));
+    });
+}
+
 /** One HTTP endpoint for every service; it listens before the program is synthesized (the endpoint is part of its config). */
 export class SandboxServer {
-    private services: SandboxService[] = [];
+    private providers = new ProviderRegistry([]);
     private readonly server: http.Server;
 
-    constructor(private readonly log: SandboxLog) {
-        this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    constructor(private readonly log: SandboxLog, limits: ServerLimits = {}) {
+        const headersTimeout = limits.headersTimeoutMs ?? 20_000;
+        this.server = http.createServer({
+            headersTimeout, requestTimeout: limits.requestTimeoutMs ?? 900_000,
+            // How often Node checks the two timeouts above; its default (30 s) would let a slow client outlive a short limit.
+            connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout / 4, 5000)),
+        }, (req, res) => void this.dispatch(req, res));
         this.server.keepAliveTimeout = 1000;
+        this.server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+            this.log({ kind: "error", message: `client error: ${error.code ?? error.message}` });
+            if (socket.writable && error.code !== "ECONNRESET") {
+                socket.end(clientErrorResponse(error));
+            } else {
+                socket.destroy();
+            }
+        });
     }
 
     async listen(port: number): Promise<string> {
         await new Promise<void>((resolve, reject) => {
-            this.server.once("error", reject);
+            this.server.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "EADDRINUSE" ? new PortInUseError(port) : error));
             this.server.listen(port, "127.0.0.1", resolve);
         });
         return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     }
 
-    attach(services: SandboxService[]): void {
-        this.services = services;
+    attach(providers: ProviderRegistry): void {
+        this.providers = providers;
     }
 
     async close(): Promise<void> {
@@ -88,19 +147,47 @@ export class SandboxServer {
         await new Promise<void>(resolve => this.server.close(() => resolve()));
     }
 
-    private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) {
-            chunks.push(chunk as Buffer);
+    /** Decodes the request with the provider's codec for its protocol, runs the operation and encodes the answer. */
+    private async callModelled(provider: ServiceProvider, request: WireRequest, res: http.ServerResponse): Promise<void> {
+        const protocol = protocolOf(request.headers, request.url, provider);
+        const codec = protocol && provider.api!.codecs[protocol];
+        if (!codec || !provider.call) {
+            throw new AwsError("UnknownOperationException", `${provider.signingName} does not serve ${request.method} ${request.url.pathname} in this protocol`, 404);
         }
-        const body = Buffer.concat(chunks);
+        let call: OperationCall | undefined;
         try {
-            for (const service of this.services) {
-                if (await service.handle(req, body, res)) {
-                    return;
-                }
+            call = codec.decode(request, provider.api!.model);
+            writeResponse(res, codec.encodeResult(call, await provider.call(call, request), provider.api!.model));
+        } catch (error) {
+            const failure = asAwsError(error);
+            if (failure.status >= 500) {
+                this.log({ kind: "error", message: `${provider.signingName} ${call?.operation ?? request.url.pathname}: ${(error as Error).stack ?? error}` });
             }
-            throw new AwsError("UnknownOperationException", `No sandbox service for ${req.method} ${req.url}`, 404);
+            writeResponse(res, codec.encodeError(call, failure, provider.api!.model));
+        }
+    }
+
+    private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+        let body: Buffer;
+        try {
+            body = await readBody(req);
+        } catch (error) {
+            this.log({ kind: "error", message: `${req.method} ${req.url}: ${(error as Error).message}` });
+            req.socket.destroy();
+            return;
+        }
+        const url = new URL(req.url ?? "/", "http://sandbox");
+        const service = serviceOf(req.method ?? "GET", req.headers, url, body);
+        const provider = this.providers.get(service);
+        try {
+            if (!provider) {
+                throw new AwsError("NotImplemented", `The sandbox does not serve the ${service} service.`, 501);
+            }
+            if (provider.serve) {
+                await provider.serve(req, body, res);
+                return;
+            }
+            await this.callModelled(provider, { method: req.method ?? "GET", url, headers: req.headers, body }, res);
         } catch (error) {
             this.log({ kind: "error", message: `${req.method} ${req.url}: ${(error as Error).stack ?? error}` });
             if (!res.headersSent) {

@@ -442,7 +442,12 @@ export function createApiGatewayService(ctx: SandboxContext): SandboxService {
         if (!api || !api.stages.has(stage)) {
             return { api, reply: missingToken };
         }
-        const segments = path.split("/").filter(Boolean).map(segment => decodeURIComponent(segment));
+        let segments: string[];
+        try {
+            segments = path.split("/").filter(Boolean).map(segment => decodeURIComponent(segment));
+        } catch {
+            return { api, reply: { type: "DEFAULT_4XX", status: 400, message: "Bad Request: malformed percent-encoding in the path" } };
+        }
         const matched = matchResource(api, segments);
         const httpMethod = String(req.method).toUpperCase();
         const key = matched && [methodKey(matched.resource.id, httpMethod), methodKey(matched.resource.id, "ANY")].find(candidate => api.methods.has(candidate));

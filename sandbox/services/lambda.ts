@@ -1,19 +1,39 @@
 import type * as http from "http";
 import type { SandboxContext, SandboxService } from "../cloud";
-import { sendJson } from "../cloud";
+import { decodeUriPart, resourcesOfType, sendJson } from "../cloud";
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
+const LIST_PATH = /^\/2015-03-31\/functions\/?$/;
+/** Lambda's defaults for settings a function leaves out (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html). */
+const DEFAULT_TIMEOUT = 3;
+const DEFAULT_MEMORY = 128;
 
-/** Lambda Invoke (REST-JSON): RequestResponse answers with the result or a function error; Event answers 202. */
+/** Lambda (REST-JSON): ListFunctions from the deployed functions; Invoke, RequestResponse answering with the result or a function error, Event with 202. */
 export class LambdaService implements SandboxService {
     constructor(private readonly ctx: SandboxContext, private readonly exists: (functionNameOrArn: string) => boolean) {}
 
+    /** The deployed functions as FunctionConfiguration entries. */
+    private configurations(): Record<string, unknown>[] {
+        return resourcesOfType(this.ctx.resources, "aws:lambda/function:Function").map(resource => ({
+            FunctionName: resource.state.name, FunctionArn: resource.state.arn, Runtime: resource.inputs.runtime, Role: resource.inputs.role,
+            Handler: resource.inputs.handler ?? "__index.handler", Timeout: resource.inputs.timeout ?? DEFAULT_TIMEOUT, MemorySize: resource.inputs.memorySize ?? DEFAULT_MEMORY,
+            Description: resource.inputs.description ?? "", Version: "$LATEST", PackageType: "Zip", Architectures: resource.inputs.architectures ?? ["x86_64"],
+            ...(resource.inputs.environment?.variables ? { Environment: { Variables: resource.inputs.environment.variables } } : {}),
+            TracingConfig: { Mode: resource.inputs.tracingConfig?.mode ?? "PassThrough" }, State: "Active", LastUpdateStatus: "Successful",
+        }));
+    }
+
     async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
+        const path = new URL(req.url ?? "/", "http://sandbox").pathname;
+        if (req.method === "GET" && LIST_PATH.test(path)) {
+            sendJson(res, 200, { Functions: this.configurations() }, "application/json");
+            return true;
+        }
         const match = INVOKE_PATH.exec(req.url ?? "");
         if (req.method !== "POST" || !match) {
             return false;
         }
-        const functionName = decodeURIComponent(match[1]);
+        const functionName = decodeUriPart(match[1]);
         if (!this.exists(functionName)) {
             sendJson(res, 404, { Type: "User", message: `Function not found: ${functionName}` }, "application/json", { "x-amzn-errortype": "ResourceNotFoundException" });
             return true;

@@ -112,6 +112,13 @@ describe("sandbox API Gateway service", () => {
         expect(event.requestContext.identity.sourceIp).to.equal("127.0.0.1");
     });
 
+    it("answers a malformed percent escape in a route's path with a 400 gateway response, not a 5xx", async () => {
+        const response = await fetch(`${base}/order/%E0%A4%A`);
+        expect(response.status).to.equal(400);
+        expect(response.headers.get("x-amzn-errortype")).to.equal("DEFAULT_4XX");
+        expect(await response.json()).to.have.property("message").that.matches(/percent-encoding/);
+    });
+
     it("queues a valid body through the SQS integration's template and answers 202 with the message id", async () => {
         const response = await fetch(`${base}/builds`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ commit: "abc123" }) });
         expect(response.status).to.equal(202);

@@ -22,8 +22,9 @@ describe("sandbox core services and wiring", function () {
 
     before(async () => {
         sandbox = await serve(endpoint => [
-            // Visibility 1 s × scale 0.1: a failed message is visible again after 100 ms.
-            queueResource(endpoint, "partial", { visibilityTimeoutSeconds: 1, redrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", "partial-dlq"), maxReceiveCount: 2 }) }),
+            // Visibility 5 s × scale 0.1: a failed message is visible again after 500 ms, longer than a cold invocation,
+            // so a batch still in the function is not received twice (AWS requires visibility ≥ the function's timeout).
+            queueResource(endpoint, "partial", { visibilityTimeoutSeconds: 5, redrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", "partial-dlq"), maxReceiveCount: 2 }) }),
             queueResource(endpoint, "partial-dlq"),
             queueResource(endpoint, "whole", { visibilityTimeoutSeconds: 1, redrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", "whole-dlq"), maxReceiveCount: 1 }) }),
             queueResource(endpoint, "whole-dlq"),

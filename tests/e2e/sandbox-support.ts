@@ -2,7 +2,7 @@ import { execFile } from "child_process";
 import * as path from "path";
 import type { SandboxLog } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
-import { deployCloud, DeployedCloud, SandboxServer } from "../../sandbox/server";
+import { deployCloud, DeployedCloud, SandboxServer, ServerLimits } from "../../sandbox/server";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 export const REGION = "us-east-1";
@@ -27,13 +27,13 @@ export function functionResource(name: string, source: string, inputs: Record<st
 export interface TestSandbox { endpoint: string; cloud: DeployedCloud; events: Parameters<SandboxLog>[0][]; close(): Promise<void> }
 
 /** Serves the given resources on a free port; `resourcesFor(endpoint)` builds them once the endpoint is known. */
-export async function serve(resourcesFor: (endpoint: string) => RecordedResource[], visibilityScale = 1): Promise<TestSandbox> {
+export async function serve(resourcesFor: (endpoint: string) => RecordedResource[], visibilityScale = 1, limits: ServerLimits = {}): Promise<TestSandbox> {
     const events: Parameters<SandboxLog>[0][] = [];
     const log: SandboxLog = event => events.push(event);
-    const server = new SandboxServer(log);
+    const server = new SandboxServer(log, limits);
     const endpoint = await server.listen(0);
     const cloud = await deployCloud({ endpoint, region: REGION, accountId: ACCOUNT, resources: resourcesFor(endpoint), log, visibilityScale });
-    server.attach(cloud.services);
+    server.attach(cloud.providers);
     return { endpoint, cloud, events, close: async () => { await cloud.close(); await server.close(); } };
 }
 

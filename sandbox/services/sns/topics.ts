@@ -1,9 +1,8 @@
-import type * as http from "http";
 import { randomUUID } from "crypto";
-import { AwsError, matchesPattern, requestId, resourcesOfType, SandboxContext, SandboxService, sendXml, xmlEscape } from "../cloud";
-import type { MessageAttributeValue, SqsService } from "./sqs";
+import { AwsError, matchesPattern, resourcesOfType, SandboxContext } from "../../cloud";
+import type { MessageAttributeValue, SqsService } from "../sqs";
 
-interface Subscription {
+export interface Subscription {
     arn: string;
     topicArn: string;
     protocol: string;
@@ -13,14 +12,12 @@ interface Subscription {
     filterOnBody: boolean;
 }
 
-const XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
+/** Topics and subscriptions: Publish fans out to SQS and Lambda subscribers (email is logged); nothing about HTTP. */
+export class SnsTopics {
+    protected readonly topics = new Set<string>();
+    protected subscriptions: Subscription[];
 
-/** SNS (query protocol, XML answers): Publish fans out to the synthesized subscriptions (SQS, Lambda; email is logged). */
-export class SnsService implements SandboxService {
-    private readonly topics = new Set<string>();
-    private readonly subscriptions: Subscription[];
-
-    constructor(private readonly ctx: SandboxContext, private readonly sqs: SqsService) {
+    constructor(protected readonly ctx: SandboxContext, private readonly sqs: SqsService) {
         for (const topic of resourcesOfType(ctx.resources, "aws:sns/topic:Topic")) {
             this.topics.add(topic.state.arn);
         }
@@ -36,9 +33,7 @@ export class SnsService implements SandboxService {
     }
 
     publish(topicArn: string, message: string, subject?: string, attributes: Record<string, MessageAttributeValue> = {}): string {
-        if (!this.topics.has(topicArn)) {
-            throw new AwsError("NotFound", "Topic does not exist", 404);
-        }
+        this.topic(topicArn);
         const messageId = randomUUID();
         const timestamp = new Date().toISOString();
         const envelopeAttributes = Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { Type: value.DataType, Value: value.StringValue ?? value.BinaryValue }]));
@@ -72,44 +67,33 @@ export class SnsService implements SandboxService {
         return messageId;
     }
 
-    async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
-        const contentType = String(req.headers["content-type"] ?? "");
-        if (req.method !== "POST" || !contentType.startsWith("application/x-www-form-urlencoded")) {
-            return false;
+    /** Subscribes an endpoint; SQS and Lambda endpoints of this account are confirmed at once, as in AWS. */
+    subscribe(topicArn: string, protocol: string, endpoint: string, attributes: Record<string, string> = {}): Subscription {
+        this.topic(topicArn);
+        if (!["sqs", "lambda", "email", "email-json", "http", "https"].includes(protocol)) {
+            throw new AwsError("InvalidParameter", `Invalid parameter: Does not support this protocol string: ${protocol}`);
         }
-        const form = new URLSearchParams(body.toString("utf8"));
-        const action = form.get("Action");
-        if (!action || form.get("Version") !== "2010-03-31") {
-            return false;
+        const existing = this.subscriptions.find(item => item.topicArn === topicArn && item.protocol === protocol && item.endpoint === endpoint);
+        if (existing) {
+            return existing;
         }
-        try {
-            sendXml(res, 200, `<${action}Response xmlns="${XMLNS}"><${action}Result>${this.operation(action, form)}</${action}Result><ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`);
-        } catch (error) {
-            const failure = error instanceof AwsError ? error : new AwsError("InternalError", (error as Error).message, 500);
-            sendXml(res, failure.status, `<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${failure.code}</Code><Message>${xmlEscape(failure.message)}</Message></Error><RequestId>${requestId()}</RequestId></ErrorResponse>`);
-        }
-        return true;
+        const subscription: Subscription = {
+            arn: `${topicArn}:${randomUUID()}`, topicArn, protocol, endpoint, raw: attributes.RawMessageDelivery === "true",
+            filterPolicy: attributes.FilterPolicy ? JSON.parse(attributes.FilterPolicy) : undefined, filterOnBody: attributes.FilterPolicyScope === "MessageBody",
+        };
+        this.subscriptions.push(subscription);
+        return subscription;
     }
 
-    private operation(action: string, form: URLSearchParams): string {
-        switch (action) {
-            case "Publish": {
-                const topicArn = form.get("TopicArn") ?? form.get("TargetArn") ?? "";
-                const id = this.publish(topicArn, form.get("Message") ?? "", form.get("Subject") ?? undefined, messageAttributesOf(form));
-                return `<MessageId>${id}</MessageId>`;
-            }
-            case "ListTopics":
-                return `<Topics>${[...this.topics].map(arn => `<member><TopicArn>${arn}</TopicArn></member>`).join("")}</Topics>`;
-            case "GetTopicAttributes": {
-                const arn = form.get("TopicArn") ?? "";
-                if (!this.topics.has(arn)) {
-                    throw new AwsError("NotFound", "Topic does not exist", 404);
-                }
-                return `<Attributes><entry><key>TopicArn</key><value>${arn}</value></entry></Attributes>`;
-            }
-            default:
-                throw new AwsError("InvalidAction", `The action ${action} is not valid for this endpoint.`);
+    unsubscribe(subscriptionArn: string): void {
+        this.subscriptions = this.subscriptions.filter(item => item.arn !== subscriptionArn);
+    }
+
+    topic(arn: string): string {
+        if (!this.topics.has(arn)) {
+            throw new AwsError("NotFound", "Topic does not exist", 404);
         }
+        return arn;
     }
 
     private passes(subscription: Subscription, message: string, attributes: Record<string, MessageAttributeValue>): boolean {
@@ -124,18 +108,4 @@ export class SnsService implements SandboxService {
             value.DataType.startsWith("Number") ? Number(value.StringValue) : value.DataType.startsWith("String.Array") ? JSON.parse(value.StringValue ?? "[]") : value.StringValue]));
         return matchesPattern(subscription.filterPolicy!, values);
     }
-}
-
-/** `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue` form fields as SQS-style attributes. */
-function messageAttributesOf(form: URLSearchParams): Record<string, MessageAttributeValue> {
-    const attributes: Record<string, MessageAttributeValue> = {};
-    for (let index = 1; form.has(`MessageAttributes.entry.${index}.Name`); index++) {
-        const prefix = `MessageAttributes.entry.${index}`;
-        attributes[form.get(`${prefix}.Name`)!] = {
-            DataType: form.get(`${prefix}.Value.DataType`) ?? "String",
-            ...(form.has(`${prefix}.Value.StringValue`) ? { StringValue: form.get(`${prefix}.Value.StringValue`)! } : {}),
-            ...(form.has(`${prefix}.Value.BinaryValue`) ? { BinaryValue: form.get(`${prefix}.Value.BinaryValue`)! } : {}),
-        };
-    }
-    return attributes;
 }

@@ -1,7 +1,7 @@
-import type * as http from "http";
-import { randomUUID } from "crypto";
-import { AwsError, md5Hex, resourcesOfType, SandboxContext, SandboxService, sendJson } from "../cloud";
+import { createHash, randomUUID } from "crypto";
+import { AwsError, md5Hex, resourcesOfType, SandboxContext } from "../../cloud";
 
+/** As stored: binary values base64, as SNS and Lambda's SQS records carry them. */
 export interface MessageAttributeValue { DataType: string; StringValue?: string; BinaryValue?: string }
 
 interface StoredMessage {
@@ -32,30 +32,113 @@ export interface LocalQueue {
     delayMs: number;
     deadLetterTargetArn?: string;
     maxReceiveCount?: number;
+    /** Body plus message attributes, in bytes (AWS default 256 KiB). */
+    maximumMessageSize: number;
+    messageRetentionSeconds: number;
+    receiveWaitTimeSeconds: number;
+    kmsMasterKeyId?: string;
+    sqsManagedSse: boolean;
+    createdAt: number;
+    /** The attributes as given at creation (CreateQueue answers the same name with other attributes with QueueNameExists). */
+    requested: Record<string, string>;
     messages: StoredMessage[];
     waiters: (() => void)[];
 }
 
-/** SQS over AWS JSON 1.0 (what SDK v3 speaks) for the synthesized queues, with visibility, redrive and long polling. */
-export class SqsService implements SandboxService {
+/** A queue's settings as SQS attribute names (strings), the form both CreateQueue and Pulumi's inputs reduce to. */
+export type QueueAttributes = Partial<Record<"VisibilityTimeout" | "DelaySeconds" | "MaximumMessageSize" | "MessageRetentionPeriod" | "ReceiveMessageWaitTimeSeconds" | "RedrivePolicy" | "KmsMasterKeyId" | "SqsManagedSseEnabled", string>>;
+
+/**
+ * MD5 of message attributes as SQS computes it: names sorted, each name, data type and value length-prefixed,
+ * value preceded by its transport type (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html#sqs-attributes-md5-message-digest-calculation).
+ */
+export function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
+    const hash = createHash("md5");
+    const field = (bytes: Buffer) => {
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(bytes.length);
+        hash.update(length).update(bytes);
+    };
+    for (const name of Object.keys(attributes).sort()) {
+        const value = attributes[name];
+        field(Buffer.from(name, "utf8"));
+        field(Buffer.from(value.DataType, "utf8"));
+        const binary = value.BinaryValue !== undefined;
+        hash.update(Buffer.from([binary ? 2 : 1]));
+        field(binary ? Buffer.from(value.BinaryValue!, "base64") : Buffer.from(value.StringValue ?? "", "utf8"));
+    }
+    return hash.digest("hex");
+}
+
+/** Bytes a message counts against MaximumMessageSize: body plus each attribute's name, type and value. */
+function messageSize(body: string, attributes: Record<string, MessageAttributeValue>): number {
+    return Buffer.byteLength(body) + Object.entries(attributes).reduce((total, [name, value]) =>
+        total + Buffer.byteLength(name) + Buffer.byteLength(value.DataType)
+        + (value.BinaryValue !== undefined ? Buffer.from(value.BinaryValue, "base64").length : Buffer.byteLength(value.StringValue ?? "")), 0);
+}
+
+/** The queues and their messages: visibility, delays, redrive and long polling; nothing about HTTP. */
+export class SqsQueues {
     private readonly queues = new Map<string, LocalQueue>();
 
     /** `visibilityScale` shortens every visibility timeout so retry paths run in seconds (1 = as configured). */
-    constructor(private readonly ctx: SandboxContext, private readonly visibilityScale = 1) {
+    constructor(protected readonly ctx: SandboxContext, protected readonly visibilityScale = 1) {
         for (const resource of resourcesOfType(ctx.resources, "aws:sqs/queue:Queue")) {
-            const redrive = resource.inputs.redrivePolicy ? JSON.parse(resource.inputs.redrivePolicy) : undefined;
-            this.queues.set(resource.state.name, {
-                name: resource.state.name,
-                arn: resource.state.arn,
-                url: resource.state.url,
-                visibilityTimeoutMs: (resource.inputs.visibilityTimeoutSeconds ?? 30) * 1000 * visibilityScale,
-                delayMs: (resource.inputs.delaySeconds ?? 0) * 1000,
-                deadLetterTargetArn: redrive?.deadLetterTargetArn,
-                maxReceiveCount: redrive ? Number(redrive.maxReceiveCount) : undefined,
-                messages: [],
-                waiters: [],
-            });
+            const inputs = resource.inputs;
+            const defined = (value: unknown) => (value === undefined || value === null ? undefined : String(value));
+            this.create(resource.state.name, {
+                VisibilityTimeout: defined(inputs.visibilityTimeoutSeconds), DelaySeconds: defined(inputs.delaySeconds),
+                MaximumMessageSize: defined(inputs.maxMessageSize), MessageRetentionPeriod: defined(inputs.messageRetentionSeconds),
+                ReceiveMessageWaitTimeSeconds: defined(inputs.receiveWaitTimeSeconds), RedrivePolicy: defined(inputs.redrivePolicy),
+                KmsMasterKeyId: defined(inputs.kmsMasterKeyId), SqsManagedSseEnabled: defined(inputs.sqsManagedSseEnabled),
+            }, { arn: resource.state.arn, url: resource.state.url });
         }
+    }
+
+    /** Creates a queue, or returns the existing one when its attributes are the same (CreateQueue is idempotent). */
+    create(name: string, attributes: QueueAttributes, identity?: { arn: string; url: string }): LocalQueue {
+        const requested = Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== undefined)) as Record<string, string>;
+        const existing = this.queues.get(name);
+        if (existing) {
+            if (Object.entries(requested).some(([key, value]) => existing.requested[key] !== undefined && existing.requested[key] !== value)) {
+                throw new AwsError("QueueNameExists", `A queue already exists with the same name and a different value for attribute(s) ${Object.keys(requested).join(", ")}`);
+            }
+            return existing;
+        }
+        if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+            throw new AwsError("InvalidParameterValue", "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
+        }
+        const redrive = requested.RedrivePolicy ? JSON.parse(requested.RedrivePolicy) : undefined;
+        const queue: LocalQueue = {
+            name,
+            arn: identity?.arn ?? `arn:aws:sqs:${this.ctx.region}:${this.ctx.accountId}:${name}`,
+            url: identity?.url ?? `${this.ctx.endpoint}/${this.ctx.accountId}/${name}`,
+            visibilityTimeoutMs: Number(requested.VisibilityTimeout ?? 30) * 1000 * this.visibilityScale,
+            delayMs: Number(requested.DelaySeconds ?? 0) * 1000,
+            deadLetterTargetArn: redrive?.deadLetterTargetArn,
+            maxReceiveCount: redrive ? Number(redrive.maxReceiveCount) : undefined,
+            maximumMessageSize: Number(requested.MaximumMessageSize ?? 262144),
+            messageRetentionSeconds: Number(requested.MessageRetentionPeriod ?? 345600),
+            receiveWaitTimeSeconds: Number(requested.ReceiveMessageWaitTimeSeconds ?? 0),
+            kmsMasterKeyId: requested.KmsMasterKeyId,
+            sqsManagedSse: requested.SqsManagedSseEnabled !== "false" && requested.KmsMasterKeyId === undefined,
+            createdAt: Date.now(),
+            requested,
+            messages: [],
+            waiters: [],
+        };
+        this.queues.set(name, queue);
+        return queue;
+    }
+
+    list(prefix = ""): LocalQueue[] {
+        return [...this.queues.values()].filter(queue => queue.name.startsWith(prefix)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    }
+
+    remove(reference: string): void {
+        const queue = this.queue(reference);
+        this.wake(queue);
+        this.queues.delete(queue.name);
     }
 
     /** A queue by name, URL or ARN. */
@@ -63,7 +146,7 @@ export class SqsService implements SandboxService {
         const name = reference.split(/[/:]/).pop() ?? "";
         const queue = this.queues.get(name);
         if (!queue) {
-            throw new AwsError("AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.");
+            throw new AwsError("QueueDoesNotExist", "The specified queue does not exist.");
         }
         return queue;
     }
@@ -72,6 +155,9 @@ export class SqsService implements SandboxService {
         const queue = this.queue(reference);
         if (typeof body !== "string" || body.length === 0) {
             throw new AwsError("InvalidParameterValue", "The request must contain the parameter MessageBody as a non-empty string.");
+        }
+        if (messageSize(body, attributes) > queue.maximumMessageSize) {
+            throw new AwsError("InvalidParameterValue", `One or more parameters are invalid. Reason: Message must be shorter than ${queue.maximumMessageSize} bytes.`);
         }
         const now = Date.now();
         const message: StoredMessage = { id: randomUUID(), body, attributes, sentAt: now, receiveCount: 0, visibleAt: now + (delaySeconds !== undefined ? delaySeconds * 1000 : queue.delayMs) };
@@ -124,80 +210,6 @@ export class SqsService implements SandboxService {
     async close(): Promise<void> {
         for (const queue of this.queues.values()) {
             this.wake(queue);
-        }
-    }
-
-    async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
-        const target = String(req.headers["x-amz-target"] ?? "");
-        if (!target.startsWith("AmazonSQS.")) {
-            return false;
-        }
-        try {
-            const result = await this.operation(target.slice("AmazonSQS.".length), JSON.parse(body.toString("utf8") || "{}"));
-            sendJson(res, 200, result);
-        } catch (error) {
-            const code = error instanceof AwsError ? error.code : "InternalFailure";
-            const shape = code === "AWS.SimpleQueueService.NonExistentQueue" ? "QueueDoesNotExist" : code;
-            sendJson(res, error instanceof AwsError ? error.status : 500, { __type: `com.amazonaws.sqs#${shape}`, message: (error as Error).message },
-                "application/x-amz-json-1.0", { "x-amzn-query-error": `${code};Sender` });
-        }
-        return true;
-    }
-
-    private async operation(action: string, input: Record<string, any>): Promise<unknown> {
-        switch (action) {
-            case "SendMessage": {
-                const id = this.send(input.QueueUrl, input.MessageBody, input.MessageAttributes, input.DelaySeconds);
-                return { MessageId: id, MD5OfMessageBody: md5Hex(input.MessageBody) };
-            }
-            case "SendMessageBatch": {
-                const queue = this.queue(input.QueueUrl);
-                const successful = (input.Entries as any[]).map(entry => ({
-                    Id: entry.Id,
-                    MessageId: this.send(queue.name, entry.MessageBody, entry.MessageAttributes, entry.DelaySeconds),
-                    MD5OfMessageBody: md5Hex(entry.MessageBody),
-                }));
-                return { Successful: successful, Failed: [] };
-            }
-            case "ReceiveMessage": {
-                const messages = await this.receive(input.QueueUrl, input.MaxNumberOfMessages ?? 1, (input.WaitTimeSeconds ?? 0) * 1000,
-                    input.VisibilityTimeout !== undefined ? input.VisibilityTimeout * 1000 * this.visibilityScale : undefined);
-                return messages.length > 0 ? { Messages: messages } : {};
-            }
-            case "DeleteMessage":
-                this.delete(input.QueueUrl, input.ReceiptHandle);
-                return {};
-            case "DeleteMessageBatch":
-                for (const entry of input.Entries as any[]) {
-                    this.delete(input.QueueUrl, entry.ReceiptHandle);
-                }
-                return { Successful: (input.Entries as any[]).map(entry => ({ Id: entry.Id })), Failed: [] };
-            case "ChangeMessageVisibility":
-                this.changeVisibility(input.QueueUrl, input.ReceiptHandle, input.VisibilityTimeout);
-                return {};
-            case "GetQueueUrl":
-                return { QueueUrl: this.queue(input.QueueName).url };
-            case "GetQueueAttributes": {
-                const queue = this.queue(input.QueueUrl);
-                const counts = this.counts(queue);
-                const attributes: Record<string, string> = {
-                    QueueArn: queue.arn,
-                    ApproximateNumberOfMessages: String(counts.visible),
-                    ApproximateNumberOfMessagesNotVisible: String(counts.inFlight),
-                    ApproximateNumberOfMessagesDelayed: String(counts.delayed),
-                    VisibilityTimeout: String(Math.round(queue.visibilityTimeoutMs / 1000 / this.visibilityScale)),
-                    ...(queue.deadLetterTargetArn ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queue.deadLetterTargetArn, maxReceiveCount: queue.maxReceiveCount }) } : {}),
-                };
-                const wanted: string[] = input.AttributeNames ?? ["All"];
-                return { Attributes: wanted.includes("All") ? attributes : Object.fromEntries(Object.entries(attributes).filter(([key]) => wanted.includes(key))) };
-            }
-            case "PurgeQueue":
-                this.queue(input.QueueUrl).messages.length = 0;
-                return {};
-            case "ListQueues":
-                return { QueueUrls: [...this.queues.values()].filter(queue => queue.name.startsWith(input.QueueNamePrefix ?? "")).map(queue => queue.url) };
-            default:
-                throw new AwsError("InvalidAction", `The action ${action} is not valid for this endpoint.`);
         }
     }
 

@@ -1,0 +1,78 @@
+import type * as http from "http";
+import type { ProtocolName, ServiceProvider } from "./provider";
+
+/** X-Amz-Target prefixes of the JSON services the sandbox serves. */
+const TARGET_PREFIXES: Record<string, string> = { DynamoDB_20120810: "dynamodb", AmazonSQS: "sqs", AWSEvents: "events", AWSStepFunctions: "states" };
+/** awsQuery `Version`s: the API version names the service when a request is unsigned. */
+const QUERY_VERSIONS: Record<string, string> = { "2012-11-05": "sqs", "2010-03-31": "sns", "2011-06-15": "sts" };
+
+/** The SigV4 credential scope's service: `Credential=<key>/<date>/<region>/<service>/aws4_request`, in the header or a presigned URL. */
+function signingName(headers: http.IncomingHttpHeaders, url: URL): string | undefined {
+    const credential = /Credential=([^,\s]+)/.exec(String(headers.authorization ?? ""))?.[1] ?? url.searchParams.get("X-Amz-Credential") ?? undefined;
+    return credential?.split("/")[3];
+}
+
+/** The form of an awsQuery request: the body when form-encoded, otherwise the URL's query. */
+export function queryForm(headers: http.IncomingHttpHeaders, url: URL, body: Buffer): URLSearchParams {
+    return String(headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") ? new URLSearchParams(body.toString("utf8")) : url.searchParams;
+}
+
+/**
+ * Picks the service a request is for as AWS's front ends do (LocalStack: aws/protocol/service_router.py):
+ * the signing name, then the X-Amz-Target prefix, then well-known paths and hosts, then the query `Version`,
+ * and S3 for everything else (its requests carry nothing but a path).
+ */
+export function serviceOf(method: string, headers: http.IncomingHttpHeaders, url: URL, body: Buffer): string {
+    const signed = signingName(headers, url);
+    if (signed) {
+        return signed;
+    }
+    const target = TARGET_PREFIXES[String(headers["x-amz-target"] ?? "").split(".")[0]];
+    if (target) {
+        return target;
+    }
+    if (/^\/restapis\/[^/]+\/[^/]+\/_user_request_/.test(url.pathname)) {
+        return "execute-api";
+    }
+    if (url.pathname.startsWith("/2015-03-31/functions")) {
+        return "lambda";
+    }
+    const host = /^(sqs|sns|sts|lambda|dynamodb|states|events)\./.exec(String(headers.host ?? ""))?.[1];
+    if (host) {
+        return host;
+    }
+    const form = method === "POST" || method === "GET" ? queryForm(headers, url, body) : undefined;
+    const version = form?.has("Action") ? QUERY_VERSIONS[form.get("Version") ?? ""] : undefined;
+    return version ?? "s3";
+}
+
+/** Which of a provider's protocols the request speaks: JSON by its content type, query by form or `Action`, else REST. */
+export function protocolOf(headers: http.IncomingHttpHeaders, url: URL, provider: ServiceProvider): ProtocolName | undefined {
+    const codecs = provider.api?.codecs ?? {};
+    const contentType = String(headers["content-type"] ?? "");
+    if (codecs.json && (contentType.startsWith("application/x-amz-json") || headers["x-amz-target"])) {
+        return "json";
+    }
+    if (codecs.query && (contentType.startsWith("application/x-www-form-urlencoded") || url.searchParams.has("Action"))) {
+        return "query";
+    }
+    return codecs.rest ? "rest" : undefined;
+}
+
+/** The providers of one sandbox, found by signing name or by an ARN's service part, for the router and for each other. */
+export class ProviderRegistry {
+    private readonly bySigningName: Map<string, ServiceProvider>;
+
+    constructor(readonly providers: ServiceProvider[]) {
+        this.bySigningName = new Map(providers.map(provider => [provider.signingName, provider]));
+    }
+
+    get(signingName: string): ServiceProvider | undefined {
+        return this.bySigningName.get(signingName);
+    }
+
+    /** The provider owning an ARN (`arn:aws:<service>:...`). */
+    byArn(arn: string): ServiceProvider | undefined {
+        return this.get(arn.split(":")[2] ?? "");
+    }
+}

@@ -1,0 +1,1 @@
+export { SnsService } from "./provider";

@@ -1,0 +1,2 @@
+export { SqsService } from "./provider";
+export type { LocalQueue, MessageAttributeValue, ReceivedMessage } from "./queues";
