@@ -1,13 +1,24 @@
-import { execFile } from "child_process";
-import { existsSync, mkdtempSync } from "fs";
+import { execFile, execFileSync } from "child_process";
+import { mkdtempSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 
+/** An AWS CLI v2 at this path, or undefined. */
+function cliV2(file: string | undefined): string | undefined {
+    try {
+        return file && execFileSync(file, ["--version"], { encoding: "utf8" }).startsWith("aws-cli/2.") ? file : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /**
- * Debian's AWS CLI v2 (`apt-get install awscli`). On PATH `aws` may be another CLI (a pyenv shim for v1
- * here), so the suite names this one and fails, rather than skips, without it.
+ * The AWS CLI v2: `AWS_CLI_V2` when set, else Debian's (`apt-get install awscli`), else the one GitHub's Ubuntu
+ * runners ship. On PATH `aws` may be another CLI (a pyenv shim for v1 here), so the suite names its candidates
+ * and fails, rather than skips, without one.
  */
-export const AWS_CLI = "/usr/bin/aws";
+const CANDIDATES = [process.env.AWS_CLI_V2, "/usr/bin/aws", "/usr/local/bin/aws"].filter((file): file is string => Boolean(file));
+export const AWS_CLI = CANDIDATES.map(cliV2).find(Boolean) ?? CANDIDATES[0];
 
 export interface CliRun { code: number; stdout: string; stderr: string }
 
@@ -20,8 +31,8 @@ const ENVIRONMENT = {
 };
 
 export function requireAwsCli(): void {
-    if (!existsSync(AWS_CLI)) {
-        throw new Error(`${AWS_CLI} is missing: install Debian's AWS CLI v2 with \`apt-get install -y awscli\` (.ci/run does)`);
+    if (!cliV2(AWS_CLI)) {
+        throw new Error(`no AWS CLI v2 at ${CANDIDATES.join(", ")}: install Debian's with \`apt-get install -y awscli\` (.ci/run does) or set AWS_CLI_V2`);
     }
 }
 
