@@ -6,9 +6,15 @@ import { ReplicationPipeline } from "./components/replication-pipeline";
 import { PlatformOptions } from "./components/shared/platform";
 
 // Stack config is read here and only here; components receive typed args.
+const PRODUCTION_STACK = "prod";
 const config = new pulumi.Config();
 const stack = pulumi.getStack();
 const local = config.require("target") === "local";
+const forceDestroy = config.requireBoolean("forceDestroy");
+// Production data must survive `pulumi destroy`; stop before anything is planned.
+if (forceDestroy && stack === PRODUCTION_STACK) {
+    throw new Error(`serverless-pipelines:forceDestroy is true on stack ${stack}; production buckets are never force-destroyed. Remove it: pulumi config rm forceDestroy --stack ${stack}`);
+}
 
 const platform: PlatformOptions = {
     namePrefix: config.get("namePrefix") || `sp-${stack}`,
@@ -17,6 +23,7 @@ const platform: PlatformOptions = {
     globalNameSuffix: local ? undefined : aws.getCallerIdentityOutput().accountId,
     logRetentionInDays: config.requireNumber("logRetentionDays"),
     protectData: config.requireBoolean("protectData"),
+    forceDestroy,
 };
 /** Path-style API URLs on LocalStack and the sandbox; stage invoke URLs on AWS. */
 const localEndpoint = local ? config.require("localEndpoint") : undefined;

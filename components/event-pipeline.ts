@@ -11,6 +11,7 @@ import { FOURTEEN_DAYS_SECONDS, QueueWithDlq } from "./shared/queue-with-dlq";
 import { RestApi } from "./shared/rest-api";
 import { SecureBucket } from "./shared/secure-bucket";
 import { secureTable } from "./shared/table";
+import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
 
 export interface EventPipelineArgs {
     platform: PlatformOptions;
@@ -58,29 +59,54 @@ export class EventPipeline extends pulumi.ComponentResource {
         const platform = args.platform;
         const accountId = aws.getCallerIdentityOutput({}, child).accountId;
 
+        const partition = aws.getPartitionOutput({}, child).partition;
+        const region = aws.getRegionOutput({}, child).region;
+        const bucket = new SecureBucket(`${name}-bucket`, { platform, bucketName: "event-uploads", versioning: true }, child);
+
         // S3, EventBridge and CloudWatch cannot publish to a topic under the AWS-managed alias/aws/sns key (its
         // policy cannot grant them), and SNS needs a customer-managed key policy to deliver into an SSE-KMS queue.
         const key = new aws.kms.Key(`${name}-key`, {
             description: `Encrypts the ${physicalName(platform, "events")} topics and processing queue`,
             enableKeyRotation: true,
             deletionWindowInDays: platform.local ? 7 : 30,
-            policy: accountId.apply(account => JSON.stringify({
+            policy: pulumi.all([accountId, partition, region, bucket.arn]).apply(([account, awsPartition, awsRegion, bucketArn]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
                     {
                         Sid: "AccountRootAdministers",
                         Effect: "Allow",
-                        Principal: { AWS: `arn:aws:iam::${account}:root` },
+                        Principal: { AWS: `arn:${awsPartition}:iam::${account}:root` },
                         Action: "kms:*",
                         Resource: "*",
                     },
                     {
-                        Sid: "ServicesPublishEncrypted",
+                        // Source conditions against the confused deputy, as the SNS guide's "Enable compatibility between event sources from AWS services and encrypted topics" shows.
+                        Sid: "UploadBucketPublishesEncrypted",
                         Effect: "Allow",
-                        Principal: { Service: ["s3.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"] },
+                        Principal: { Service: "s3.amazonaws.com" },
+                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": bucketArn } },
+                    },
+                    {
+                        Sid: "TopicDeliversEncrypted",
+                        Effect: "Allow",
+                        Principal: { Service: "sns.amazonaws.com" },
                         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                         Resource: "*",
                         Condition: { StringEquals: { "aws:SourceAccount": account } },
+                    },
+                    {
+                        Sid: "AlarmsPublishEncrypted",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudwatch.amazonaws.com" },
+                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        Resource: "*",
+                        Condition: {
+                            StringEquals: { "aws:SourceAccount": account },
+                            // By name pattern (every alarm here is <namePrefix>-…-alarm): exact alarm ARNs would make a cycle alarm → topic → key.
+                            ArnLike: { "aws:SourceArn": `arn:${awsPartition}:cloudwatch:${awsRegion}:${account}:alarm:${physicalName(platform, "*")}` },
+                        },
                     },
                     {
                         // EventBridge's KMS requests carry no aws:Source* keys, so a condition on them would drop every delivery; the topic policy scopes it to our rule.
@@ -94,8 +120,6 @@ export class EventPipeline extends pulumi.ComponentResource {
             })),
         }, child);
         new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${physicalName(platform, "events")}`, targetKeyId: key.keyId }, child);
-
-        const bucket = new SecureBucket(`${name}-bucket`, { platform, bucketName: "event-uploads", versioning: true }, child);
 
         const topic = new aws.sns.Topic(`${name}-topic`, {
             name: physicalName(platform, "events"),
@@ -115,29 +139,20 @@ export class EventPipeline extends pulumi.ComponentResource {
             })),
         }, child);
 
-        const topicPolicy = new aws.sns.TopicPolicy(`${name}-topic-policy`, {
-            arn: topic.arn,
-            policy: pulumi.all([topic.arn, bucket.arn, rule.arn, accountId]).apply(([topicArn, bucketArn, ruleArn, account]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "UploadBucketPublishes",
-                        Effect: "Allow",
-                        Principal: { Service: "s3.amazonaws.com" },
-                        Action: "sns:Publish",
-                        Resource: topicArn,
-                        Condition: { ArnLike: { "aws:SourceArn": bucketArn }, StringEquals: { "aws:SourceAccount": account } },
-                    },
-                    {
-                        Sid: "ObjectCreatedRulePublishes",
-                        Effect: "Allow",
-                        Principal: { Service: "events.amazonaws.com" },
-                        Action: "sns:Publish",
-                        Resource: topicArn,
-                        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-                    },
-                ],
-            })),
+        const topicPolicy = publishersOnlyTopicPolicy(`${name}-topic-policy`, {
+            topicArn: topic.arn,
+            publishers: [
+                {
+                    sid: "UploadBucketPublishes",
+                    principal: { Service: "s3.amazonaws.com" },
+                    condition: { ArnLike: { "aws:SourceArn": bucket.arn }, StringEquals: { "aws:SourceAccount": accountId } },
+                },
+                {
+                    sid: "ObjectCreatedRulePublishes",
+                    principal: { Service: "events.amazonaws.com" },
+                    condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+                },
+            ],
         }, child);
 
         new aws.cloudwatch.EventTarget(`${name}-object-created-target`, {
@@ -211,8 +226,8 @@ export class EventPipeline extends pulumi.ComponentResource {
             },
             statements: [
                 consumeStatement("ConsumeProcessingQueue", queue.arn),
-                // Receiving from an SSE-KMS queue decrypts with its key.
-                { sid: "DecryptProcessingQueue", actions: ["kms:Decrypt"], resources: [key.arn] },
+                // Receiving from the SSE-KMS queue decrypts; GenerateDataKey in case redrive into its SSE-KMS DLQ needs it (AWS documents no rule either way).
+                { sid: "UseProcessingQueueKey", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [key.arn] },
                 { sid: "StoreEventsOnce", actions: ["dynamodb:DeleteItem", "dynamodb:PutItem"], resources: [table.arn] },
                 { sid: "QueueConfirmations", actions: ["sqs:SendMessage"], resources: [confirmations.arn] },
             ],
@@ -287,14 +302,16 @@ export class EventPipeline extends pulumi.ComponentResource {
             name: physicalName(platform, "events-alerts"),
             kmsMasterKeyId: key.arn,
         }, child);
-        const alarm = (suffix: string, description: string, metric: Omit<ThresholdAlarmArgs, "alertsTopicArn">) =>
-            thresholdAlarm(`${name}-${suffix}-alarm`, {
+        const alarms: aws.cloudwatch.MetricAlarm[] = [];
+        const alarm = (suffix: string, description: string, metric: Omit<ThresholdAlarmArgs, "alertsTopicArn">) => {
+            alarms.push(thresholdAlarm(`${name}-${suffix}-alarm`, {
                 alertsTopicArn: alerts.arn,
                 notifyOnRecovery: true,
                 name: physicalName(platform, `${suffix}-alarm`),
                 alarmDescription: description,
                 ...metric,
-            }, child);
+            }, child));
+        };
         for (const [suffix, dlq] of [["events-dlq", queue], ["events-confirmations-dlq", confirmations]] as const) {
             alarm(suffix, `Messages waiting in ${suffix}: events that failed ${dlq.maxReceiveCount} times`, {
                 namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
@@ -307,6 +324,15 @@ export class EventPipeline extends pulumi.ComponentResource {
                 dimensions: { FunctionName: fn.name }, period: 60, threshold: 0,
             });
         }
+
+        publishersOnlyTopicPolicy(`${name}-alerts-policy`, {
+            topicArn: alerts.arn,
+            publishers: [{
+                sid: "AlarmsPublish",
+                principal: { Service: "cloudwatch.amazonaws.com" },
+                condition: { ArnLike: { "aws:SourceArn": alarms.map(each => each.arn) }, StringEquals: { "aws:SourceAccount": accountId } },
+            }],
+        }, child);
 
         this.bucketName = bucket.name;
         this.topicArn = topic.arn;

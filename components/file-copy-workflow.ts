@@ -7,6 +7,7 @@ import { physicalName, PlatformOptions } from "./shared/platform";
 import { JsonSchema, RestApi } from "./shared/rest-api";
 import { StateMachine } from "./shared/state-machine";
 import { secureTable } from "./shared/table";
+import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
 
 export interface BucketRef { name: pulumi.Input<string>; arn: pulumi.Input<string> }
 
@@ -296,9 +297,10 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             description: "Copies one object to one destination bucket for the file-copy workflow",
             handlerFactory: copyObjectHandler,
             statements: [
-                // CopyObject copies tags by default: a tagged source needs GetObjectTagging on it and PutObjectTagging on the copy.
-                { sid: "ReadSourceObjects", actions: ["s3:GetObject", "s3:GetObjectTagging"], resources: args.sourceBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
-                { sid: "WriteDestinationObjects", actions: ["s3:PutObject", "s3:PutObjectTagging"], resources: args.destinationBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
+                // No *ObjectTagging: build-worker writes sources untagged (it may not tag); copying a tagged object without them is AccessDenied
+                // (https://repost.aws/knowledge-center/s3-troubleshoot-copy-between-buckets).
+                { sid: "ReadSourceObjects", actions: ["s3:GetObject"], resources: args.sourceBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
+                { sid: "WriteDestinationObjects", actions: ["s3:PutObject"], resources: args.destinationBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
             ],
             timeoutSeconds: 60,
         }, child);
@@ -317,8 +319,13 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             statements: [
                 { sid: "TrackRuns", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.arn] },
                 { sid: "PublishFailures", actions: ["sns:Publish"], resources: [topic.arn] },
-                { sid: "InvokeCopy", actions: ["lambda:InvokeFunction"], resources: [copyFunction.arn, pulumi.interpolate`${copyFunction.arn}:*`] },
+                // The definition invokes the unqualified ARN, so no version or alias (`:*`) grant.
+                { sid: "InvokeCopy", actions: ["lambda:InvokeFunction"], resources: [copyFunction.arn] },
             ],
+        }, child);
+        publishersOnlyTopicPolicy(`${name}-failures-policy`, {
+            topicArn: topic.arn,
+            publishers: [{ sid: "WorkflowPublishes", principal: { AWS: stateMachine.role.arn } }],
         }, child);
 
         const invoker = new LambdaFunction(`${name}-invoker`, {

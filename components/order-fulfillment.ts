@@ -14,6 +14,7 @@ import { QueueWithDlq } from "./shared/queue-with-dlq";
 import { RestApi } from "./shared/rest-api";
 import { StateMachine } from "./shared/state-machine";
 import { secureTable } from "./shared/table";
+import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
 
 export interface OrderFulfillmentArgs {
     platform: PlatformOptions;
@@ -243,7 +244,18 @@ export class OrderFulfillment extends pulumi.ComponentResource {
 
         this.alertsTopic = this.createAlertsTopic(name, platform, args.alertEmail);
         const functions = { validate, store, reject, api, getOrder, fulfil, dlqProcessor };
-        this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions));
+        const alarms = this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions));
+        publishersOnlyTopicPolicy(`${name}-alerts-policy`, {
+            topicArn: this.alertsTopic.arn,
+            publishers: [{
+                sid: "AlarmsPublish",
+                principal: { Service: "cloudwatch.amazonaws.com" },
+                condition: {
+                    ArnLike: { "aws:SourceArn": alarms.map(alarm => alarm.arn) },
+                    StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, child).accountId },
+                },
+            }],
+        }, child);
         this.dashboard = this.createDashboard(name, platform, fulfil);
 
         this.apiUrl = this.api.url;
@@ -263,11 +275,12 @@ export class OrderFulfillment extends pulumi.ComponentResource {
     private createAlertsTopic(name: string, platform: PlatformOptions, alertEmail: string | undefined): aws.sns.Topic {
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const region = aws.getRegionOutput({}, { parent: this }).region;
         const key = new aws.kms.Key(`${name}-alerts-key`, {
             description: `Encrypts ${physicalName(platform, "order-alerts")}; CloudWatch alarms may publish to it`,
             enableKeyRotation: true,
             deletionWindowInDays: 7,
-            policy: pulumi.all([account, partition]).apply(([accountId, awsPartition]) => JSON.stringify({
+            policy: pulumi.all([account, partition, region]).apply(([accountId, awsPartition, awsRegion]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
                     {
@@ -283,6 +296,12 @@ export class OrderFulfillment extends pulumi.ComponentResource {
                         Principal: { Service: "cloudwatch.amazonaws.com" },
                         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                         Resource: "*",
+                        // Only this account's alarms in this region (SNS guide: "Enable compatibility between event sources from AWS services
+                        // and encrypted topics"); any alarm name, as exact alarm ARNs would make a cycle alarm → topic → key.
+                        Condition: {
+                            StringEquals: { "aws:SourceAccount": accountId },
+                            ArnLike: { "aws:SourceArn": `arn:${awsPartition}:cloudwatch:${awsRegion}:${accountId}:alarm:*` },
+                        },
                     },
                 ],
             })),
@@ -297,9 +316,9 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         return topic;
     }
 
-    private createAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): void {
+    private createAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): aws.cloudwatch.MetricAlarm[] {
         const alertsTopicArn = this.alertsTopic.arn;
-        thresholdAlarm(`${name}-dlq-depth-alarm`, {
+        const dlqDepth = thresholdAlarm(`${name}-dlq-depth-alarm`, {
             alertsTopicArn,
             notifyOnRecovery: true,
             name: physicalName(platform, "order-dlq-depth"),
@@ -311,7 +330,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             period: 60,
             threshold: dlqThreshold,
         }, { parent: this });
-        for (const [key, fn] of functions) {
+        const functionErrors = functions.map(([key, fn]) =>
             thresholdAlarm(`${name}-${key}-errors-alarm`, {
                 alertsTopicArn,
                 alarmDescription: pulumi.interpolate`${fn.name} reported errors`,
@@ -321,9 +340,8 @@ export class OrderFulfillment extends pulumi.ComponentResource {
                 statistic: "Sum",
                 period: 300,
                 threshold: 0,
-            }, { parent: this });
-        }
-        thresholdAlarm(`${name}-executions-failed-alarm`, {
+            }, { parent: this }));
+        const executionsFailed = thresholdAlarm(`${name}-executions-failed-alarm`, {
             alertsTopicArn,
             name: physicalName(platform, "order-workflow-failed"),
             alarmDescription: "Order workflow executions failed",
@@ -334,6 +352,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             period: 300,
             threshold: 0,
         }, { parent: this });
+        return [dlqDepth, ...functionErrors, executionsFailed];
     }
 
     private createDashboard(name: string, platform: PlatformOptions, fulfil: LambdaFunction): aws.cloudwatch.Dashboard {

@@ -148,6 +148,34 @@ export const topicsEncrypted: ResourceValidationPolicy = {
     },
 };
 
+const TOPIC = "aws:sns/topic:Topic";
+const TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy";
+
+/** True when a topic policy statement denies publishing without TLS to everyone. */
+function deniesPublishWithoutTls(statement: any): boolean {
+    const secureTransport = statement?.Condition?.Bool?.["aws:SecureTransport"];
+    return statement?.Effect === "Deny" && String(secureTransport) === "false" && statement.Principal === "*"
+        && asList<string>(statement.Action).some(action => ["sns:publish", "sns:*", "*"].includes(action.toLowerCase()));
+}
+
+export const topicsDenyInsecureTransport: StackValidationPolicy = {
+    name: "sns-topics-deny-insecure-transport",
+    description: "Every SNS topic has its own topic policy (not SNS's account-wide default) denying sns:Publish when aws:SecureTransport is false.",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+        const policies = args.resources.filter(resource => resource.type === TOPIC_POLICY);
+        for (const topic of args.resources.filter(resource => resource.type === TOPIC)) {
+            const statements = policies
+                .filter(policy => policy.props.arn === topic.props.arn
+                    || (policy.propertyDependencies?.arn ?? []).some(dependency => dependency.urn === topic.urn))
+                .flatMap(policy => asList<any>(parseDocument(policy.props.policy)?.Statement));
+            if (!statements.some(deniesPublishWithoutTls)) {
+                reportViolation(`Topic ${topic.name} has no topic policy denying sns:Publish when aws:SecureTransport is false.`, topic.urn);
+            }
+        }
+    },
+};
+
 export const consumedQueuesHaveDeadLetterQueue: StackValidationPolicy = {
     name: "sqs-consumed-queues-have-dlq",
     description: "Every queue a Lambda function consumes has a redrive policy to a dead-letter queue; a DLQ itself is exempt.",
@@ -304,7 +332,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
 ];
 
 export const stackPolicies: StackValidationPolicy[] = [
-    bucketsBlockPublicAccess, bucketsEncrypted, bucketsDenyInsecureTransport, consumedQueuesHaveDeadLetterQueue,
+    bucketsBlockPublicAccess, bucketsEncrypted, bucketsDenyInsecureTransport, topicsDenyInsecureTransport, consumedQueuesHaveDeadLetterQueue,
 ];
 
 export const policies = [...resourcePolicies, ...stackPolicies];

@@ -7,10 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface PlatformOptions {
     /** Prefix of every physical name, e.g. `sp-dev`. Names become `<prefix>-<base>`. */
     namePrefix: string;
-    /**
-     * True when the target is LocalStack or the sandbox: buckets are force-destroyed,
-     * point-in-time recovery and X-Ray are off.
-     */
+    /** True when the target is LocalStack or the sandbox: point-in-time recovery and X-Ray are off. */
     local: boolean;
     /** Appended to globally unique names (S3 buckets) outside the local target, e.g. the account id. Default: none. */
     globalNameSuffix?: pulumi.Input<string>;
@@ -20,6 +17,12 @@ export interface PlatformOptions {
     tracing?: boolean;
     /** Protect stateful resources (tables, buckets) from deletion. Default: false. */
     protectData?: boolean;
+    /**
+     * Delete every object (and version) of a bucket when the bucket is destroyed, so `pulumi destroy` of a
+     * disposable stack does not stop at BucketNotEmpty.
+     * @default false
+     */
+    forceDestroy?: boolean;
 }
 
 export const DEFAULT_LOG_RETENTION_DAYS = 14;

@@ -62,10 +62,12 @@ const JSON_CONTENT = "application/json";
 /**
  * An API Gateway REST (v1) API, the flavour LocalStack serves for free: Lambda proxy and direct SQS
  * routes, body validation against JSON Schema models with error bodies that name the problem, CORS,
- * a deployment that follows every route change, a stage with throttling and (outside local) X-Ray.
+ * a deployment that follows every change to what it serves, a stage with throttling and (outside local) X-Ray.
  */
 export class RestApi extends pulumi.ComponentResource {
     public readonly api: aws.apigateway.RestApi;
+    /** Every child whose settings a deployment snapshots, keyed by what it is within this API. */
+    private readonly snapshot: { key: string; resource: pulumi.CustomResource }[] = [];
     public readonly stage: aws.apigateway.Stage;
     /** Base URL; append a route path, e.g. `${url}/order`. */
     public readonly url: pulumi.Output<string>;
@@ -77,36 +79,37 @@ export class RestApi extends pulumi.ComponentResource {
         const allowOrigin = args.corsAllowOrigin ?? "*";
         const child = { parent: this };
 
-        this.api = new aws.apigateway.RestApi(name, {
+        this.api = this.served("api", new aws.apigateway.RestApi(name, {
             name: physicalName(args.platform, args.apiName),
             description: args.description,
             endpointConfiguration: { types: "REGIONAL" },
-        }, child);
+        }, child));
         this.id = this.api.id;
 
-        const validator = new aws.apigateway.RequestValidator(`${name}-validator`, {
+        const validator = this.served("validator", new aws.apigateway.RequestValidator(`${name}-validator`, {
             restApi: this.api.id,
             name: "body-and-parameters",
             validateRequestBody: true,
             validateRequestParameters: true,
-        }, child);
+        }, child));
+        const idLabels: [pulumi.Input<string>, string][] = [[this.api.id, "<api>"], [this.api.rootResourceId, "/"], [validator.id, "<validator>"]];
 
         const corsHeaders = {
             "gatewayresponse.header.Access-Control-Allow-Origin": `'${allowOrigin}'`,
             "gatewayresponse.header.Access-Control-Allow-Headers": "'Content-Type'",
         };
         // API Gateway's own errors as JSON that names the problem (the validator's message included).
-        const gatewayResponses = [
+        [
             { type: "BAD_REQUEST_BODY", template: `{"message":$context.error.messageString,"problems":"$util.escapeJavaScript($context.error.validationErrorString)"}` },
             { type: "BAD_REQUEST_PARAMETERS", template: `{"message":$context.error.messageString,"problems":"$util.escapeJavaScript($context.error.validationErrorString)"}` },
             { type: "DEFAULT_4XX", template: `{"message":$context.error.messageString}` },
             { type: "DEFAULT_5XX", template: `{"message":$context.error.messageString}` },
-        ].map(response => new aws.apigateway.Response(`${name}-${response.type.toLowerCase().replace(/_/g, "-")}`, {
+        ].forEach(response => this.served(`gateway-response ${response.type}`, new aws.apigateway.Response(`${name}-${response.type.toLowerCase().replace(/_/g, "-")}`, {
             restApiId: this.api.id,
             responseType: response.type,
             responseTemplates: { [JSON_CONTENT]: response.template },
             responseParameters: corsHeaders,
-        }, child));
+        }, child)));
 
         const resources = new Map<string, aws.apigateway.Resource>();
         const resourceFor = (path: string): pulumi.Input<string> => {
@@ -119,29 +122,31 @@ export class RestApi extends pulumi.ComponentResource {
             }
             const slash = path.lastIndexOf("/");
             const parentPath = slash < 0 ? "" : path.slice(0, slash);
-            const resource = new aws.apigateway.Resource(`${name}-${slug(path)}`, {
+            const resource = this.served(`resource /${path}`, new aws.apigateway.Resource(`${name}-${slug(path)}`, {
                 restApi: this.api.id,
                 parentId: resourceFor(parentPath),
                 pathPart: path.slice(slash + 1),
-            }, child);
+            }, child));
             resources.set(path, resource);
+            idLabels.push([resource.id, `/${path}`]);
             return resource.id;
         };
 
-        const deploymentInputs: pulumi.Resource[] = [...gatewayResponses];
         for (const route of args.routes) {
-            deploymentInputs.push(...this.addRoute(name, route, resourceFor(route.path), validator, allowOrigin));
+            this.addRoute(name, route, resourceFor(route.path), validator, allowOrigin);
         }
         for (const path of new Set(args.routes.map(route => route.path))) {
-            deploymentInputs.push(...this.addCorsPreflight(name, path, resourceFor(path), allowOrigin, args.routes));
+            this.addCorsPreflight(name, path, resourceFor(path), allowOrigin, args.routes);
         }
 
+        // A stage serves the snapshot its deployment took, so any change to what the children hold needs a new deployment
+        // (https://www.pulumi.com/registry/packages/aws/api-docs/apigateway/deployment/: prefer `triggers` over dependsOn).
+        // Pulumi replaces create-before-delete by default, so the stage moves to the new deployment before the old one goes.
         const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
             restApi: this.api.id,
             description: "Managed by Pulumi",
-            // A new deployment whenever a route changes; API Gateway serves nothing new without one.
-            triggers: { routes: hash(JSON.stringify(args.routes.map(describeRoute))) },
-        }, { parent: this, dependsOn: deploymentInputs });
+            triggers: { redeployment: snapshotFingerprint(this.snapshot, idLabels) },
+        }, { parent: this, dependsOn: this.snapshot.map(child => child.resource) });
 
         this.stage = new aws.apigateway.Stage(`${name}-stage`, {
             restApi: this.api.id,
@@ -164,20 +169,26 @@ export class RestApi extends pulumi.ComponentResource {
         this.registerOutputs({ url: this.url });
     }
 
-    private addRoute(name: string, route: Route, resourceId: pulumi.Input<string>, validator: aws.apigateway.RequestValidator,
-        allowOrigin: string): pulumi.Resource[] {
+    /** Registers a child whose settings the deployment snapshots. */
+    private served<T extends pulumi.CustomResource>(key: string, resource: T): T {
+        this.snapshot.push({ key, resource });
+        return resource;
+    }
+
+    private addRoute(name: string, route: Route, resourceId: pulumi.Input<string>, validator: aws.apigateway.RequestValidator, allowOrigin: string): void {
         const id = `${name}-${route.method.toLowerCase()}-${slug(route.path)}`;
+        const key = `${route.method} /${route.path}`;
         const child = { parent: this };
         const model = route.requestSchema
-            ? new aws.apigateway.Model(`${id}-model`, {
+            ? this.served(`${key} model`, new aws.apigateway.Model(`${id}-model`, {
                 restApi: this.api.id,
                 name: `${route.method}${route.path.replace(/[^A-Za-z0-9]/g, "")}Body`,
                 contentType: JSON_CONTENT,
                 schema: JSON.stringify(route.requestSchema),
-            }, child)
+            }, child))
             : undefined;
         const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map(match => match[1]);
-        const method = new aws.apigateway.Method(id, {
+        const method = this.served(`${key} method`, new aws.apigateway.Method(id, {
             restApi: this.api.id,
             resourceId,
             httpMethod: route.method,
@@ -188,24 +199,24 @@ export class RestApi extends pulumi.ComponentResource {
             requestParameters: pathParameters.length
                 ? Object.fromEntries(pathParameters.map(parameter => [`method.request.path.${parameter}`, true]))
                 : undefined,
-        }, child);
+        }, child));
 
         if (route.kind === "lambda") {
-            const integration = new aws.apigateway.Integration(id, {
+            this.served(`${key} integration`, new aws.apigateway.Integration(id, {
                 restApi: this.api.id,
                 resourceId,
                 httpMethod: method.httpMethod,
                 type: "AWS_PROXY",
                 integrationHttpMethod: "POST",
                 uri: route.function.invokeArn,
-            }, child);
+            }, child));
             new aws.lambda.Permission(`${id}-invoke`, {
                 action: "lambda:InvokeFunction",
                 function: route.function.name,
                 principal: "apigateway.amazonaws.com",
                 sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${route.method}/${arnPath(route.path)}`,
             }, child);
-            return [method, integration];
+            return;
         }
 
         const role = new aws.iam.Role(`${id}-role`, {
@@ -219,7 +230,7 @@ export class RestApi extends pulumi.ComponentResource {
                 ...(route.kmsKeyArn ? [{ sid: "EncryptMessages", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [route.kmsKeyArn] }] : []),
             ]),
         }, child);
-        const integration = new aws.apigateway.Integration(id, {
+        const integration = this.served(`${key} integration`, new aws.apigateway.Integration(id, {
             restApi: this.api.id,
             resourceId,
             httpMethod: method.httpMethod,
@@ -235,15 +246,15 @@ export class RestApi extends pulumi.ComponentResource {
             requestTemplates: { [JSON_CONTENT]: "Action=SendMessage&MessageBody=$util.urlEncode($input.body)" },
             // Bodies that are not application/json get 415 instead of reaching the queue unvalidated.
             passthroughBehavior: "NEVER",
-        }, { parent: this, dependsOn: [rolePolicy] });
-        const accepted = new aws.apigateway.MethodResponse(`${id}-202`, {
+        }, { parent: this, dependsOn: [rolePolicy] }));
+        const accepted = this.served(`${key} method-response 202`, new aws.apigateway.MethodResponse(`${id}-202`, {
             restApi: this.api.id,
             resourceId,
             httpMethod: method.httpMethod,
             statusCode: "202",
             responseParameters: { "method.response.header.Access-Control-Allow-Origin": true },
-        }, child);
-        const acceptedMapping = new aws.apigateway.IntegrationResponse(`${id}-202`, {
+        }, child));
+        this.served(`${key} integration-response 202`, new aws.apigateway.IntegrationResponse(`${id}-202`, {
             restApi: this.api.id,
             resourceId,
             httpMethod: method.httpMethod,
@@ -253,15 +264,15 @@ export class RestApi extends pulumi.ComponentResource {
             responseTemplates: {
                 [JSON_CONTENT]: `{"status":"QUEUED","messageId":"$input.path('$.SendMessageResponse.SendMessageResult.MessageId')"}`,
             },
-        }, { parent: this, dependsOn: [integration] });
-        const failed = new aws.apigateway.MethodResponse(`${id}-502`, {
+        }, { parent: this, dependsOn: [integration] }));
+        const failed = this.served(`${key} method-response 502`, new aws.apigateway.MethodResponse(`${id}-502`, {
             restApi: this.api.id,
             resourceId,
             httpMethod: method.httpMethod,
             statusCode: "502",
             responseParameters: { "method.response.header.Access-Control-Allow-Origin": true },
-        }, child);
-        const failedMapping = new aws.apigateway.IntegrationResponse(`${id}-502`, {
+        }, child));
+        this.served(`${key} integration-response 502`, new aws.apigateway.IntegrationResponse(`${id}-502`, {
             restApi: this.api.id,
             resourceId,
             httpMethod: method.httpMethod,
@@ -270,35 +281,34 @@ export class RestApi extends pulumi.ComponentResource {
             selectionPattern: "[45]\\d{2}",
             responseParameters: { "method.response.header.Access-Control-Allow-Origin": `'${allowOrigin}'` },
             responseTemplates: { [JSON_CONTENT]: `{"message":"The request could not be queued; try again"}` },
-        }, { parent: this, dependsOn: [integration] });
-        return [method, integration, acceptedMapping, failedMapping];
+        }, { parent: this, dependsOn: [integration] }));
     }
 
-    private addCorsPreflight(name: string, path: string, resourceId: pulumi.Input<string>, allowOrigin: string, routes: Route[]): pulumi.Resource[] {
+    private addCorsPreflight(name: string, path: string, resourceId: pulumi.Input<string>, allowOrigin: string, routes: Route[]): void {
         const id = `${name}-options-${slug(path)}`;
+        const key = `OPTIONS /${path}`;
         const child = { parent: this };
         const methods = routes.filter(route => route.path === path).map(route => route.method);
-        const method = new aws.apigateway.Method(id, {
+        const method = this.served(`${key} method`, new aws.apigateway.Method(id, {
             restApi: this.api.id, resourceId, httpMethod: "OPTIONS", authorization: "NONE",
-        }, child);
-        const integration = new aws.apigateway.Integration(id, {
+        }, child));
+        const integration = this.served(`${key} integration`, new aws.apigateway.Integration(id, {
             restApi: this.api.id, resourceId, httpMethod: method.httpMethod, type: "MOCK",
             requestTemplates: { [JSON_CONTENT]: `{"statusCode": 200}` },
-        }, child);
+        }, child));
         const headers = ["Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"];
-        const response = new aws.apigateway.MethodResponse(id, {
+        const response = this.served(`${key} method-response 204`, new aws.apigateway.MethodResponse(id, {
             restApi: this.api.id, resourceId, httpMethod: method.httpMethod, statusCode: "204",
             responseParameters: Object.fromEntries(headers.map(header => [`method.response.header.${header}`, true])),
-        }, child);
-        const mapping = new aws.apigateway.IntegrationResponse(id, {
+        }, child));
+        this.served(`${key} integration-response 204`, new aws.apigateway.IntegrationResponse(id, {
             restApi: this.api.id, resourceId, httpMethod: method.httpMethod, statusCode: response.statusCode,
             responseParameters: {
                 "method.response.header.Access-Control-Allow-Origin": `'${allowOrigin}'`,
                 "method.response.header.Access-Control-Allow-Methods": `'${[...methods, "OPTIONS"].join(",")}'`,
                 "method.response.header.Access-Control-Allow-Headers": "'Content-Type'",
             },
-        }, { parent: this, dependsOn: [integration] });
-        return [method, integration, mapping];
+        }, { parent: this, dependsOn: [integration] }));
     }
 }
 
@@ -306,10 +316,20 @@ function slug(path: string): string {
     return path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+/g, "-") || "root";
 }
 
-function hash(text: string): string {
-    return createHash("sha1").update(text).digest("hex");
-}
+/** Identity and bookkeeping properties: they never change what a stage serves. */
+const UNSERVED_PROPERTIES = new Set(["urn", "id", "arn", "executionArn", "createdDate", "tags", "tagsAll"]);
 
-function describeRoute(route: Route): unknown {
-    return { kind: route.kind, method: route.method, path: route.path, schema: route.requestSchema ?? null };
+/**
+ * A hash of every property each child resolved to (all of them, so a property added later is covered too), with the
+ * ids of the API, its path resources and its validator replaced by what they stand for: equal content, equal hash.
+ */
+function snapshotFingerprint(children: { key: string; resource: pulumi.CustomResource }[], idLabels: [pulumi.Input<string>, string][]): pulumi.Output<string> {
+    const described = children.map(({ key, resource }) => pulumi.output(Object.fromEntries(
+        Object.entries(resource).filter(([property, value]) => !UNSERVED_PROPERTIES.has(property) && pulumi.Output.isInstance(value)),
+    )).apply(properties => ({ key, properties })));
+    return pulumi.all([pulumi.all(described), pulumi.all(idLabels.map(([id]) => id))]).apply(([content, ids]) => {
+        const labelOf = new Map(ids.map((id, index) => [id, idLabels[index][1]]));
+        const text = JSON.stringify(content, (_property, value) => (typeof value === "string" && labelOf.has(value) ? labelOf.get(value) : value));
+        return createHash("sha256").update(text).digest("hex");
+    });
 }

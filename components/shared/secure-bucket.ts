@@ -14,7 +14,8 @@ export interface SecureBucketArgs {
 
 /**
  * An S3 bucket with public access blocked, default encryption, bucket-owner-enforced ownership and a
- * policy that denies any request not made over TLS. Notifications belong to the owning component:
+ * policy that denies any request not made over TLS. It is emptied on destroy only when the platform's
+ * `forceDestroy` is set (default false). Notifications belong to the owning component:
  * S3 keeps one notification configuration per bucket.
  */
 export class SecureBucket extends pulumi.ComponentResource {
@@ -26,12 +27,9 @@ export class SecureBucket extends pulumi.ComponentResource {
 
     constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("serverless-pipelines:shared:SecureBucket", name, {}, opts);
-        const local = args.platform.local;
-
         this.bucket = new aws.s3.Bucket(name, {
             bucket: globalName(args.platform, args.bucketName),
-            // LocalStack and sandbox stacks are disposable; real buckets keep their objects on destroy.
-            forceDestroy: local,
+            forceDestroy: args.platform.forceDestroy ?? false,
         }, { parent: this, protect: args.platform.protectData });
 
         const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {

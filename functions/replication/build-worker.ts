@@ -22,15 +22,44 @@ function isPreconditionFailed(error: unknown): boolean {
     return failure?.name === "PreconditionFailed" || failure?.$metadata?.httpStatusCode === 412;
 }
 
+export const IF_NONE_MATCH_UNSUPPORTED = "build-worker: the @aws-sdk/client-s3 this Lambda runtime provides drops PutObject's IfNoneMatch "
+    + "(it needs 3.635.0 or newer), so a redelivered build request would overwrite its artifact instead of being written once. "
+    + "Use a runtime release whose bundled SDK is newer, or provide a newer @aws-sdk/client-s3 in a Lambda layer.";
+
+/**
+ * Whether the loaded client-s3 puts `If-None-Match` on the wire: it builds a PutObject request through the client's
+ * own middleware and stops before anything is signed or sent. Older clients drop members they do not know silently.
+ */
+export async function putObjectSendsIfNoneMatch(): Promise<boolean> {
+    const probe = new S3Client({ region: "us-east-1", credentials: { accessKeyId: "probe", secretAccessKey: "probe" } });
+    const command = new PutObjectCommand({ Bucket: "probe", Key: "probe", Body: "", IfNoneMatch: "*" });
+    let ifNoneMatch: string | undefined;
+    command.middlewareStack.add(() => async args => {
+        ifNoneMatch = (args.request as { headers?: Record<string, string> }).headers?.["if-none-match"];
+        return { output: { $metadata: {} }, response: undefined };
+    }, { step: "build", priority: "low", name: "ifNoneMatchProbe" });
+    await command.resolveMiddleware(probe.middlewareStack, probe.config, {})({ input: command.input });
+    return ifNoneMatch === "*";
+}
+
 /**
  * `build-worker`: consumes build requests `{"commit": "..."}`, simulates a build and uploads
  * `build-<id>.zip` to BUILDS_BUCKET exactly once per message (`IfNoneMatch: "*"`). A bad body fails
- * only its own record (partial batch response).
+ * only its own record (partial batch response). Every invocation fails while the runtime's client-s3
+ * would drop IfNoneMatch, so nothing is ever written without it.
  */
 export function buildWorkerHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
     const bucket = process.env.BUILDS_BUCKET ?? "";
     const s3 = new S3Client({});
     const processor = new BatchProcessor(EventType.SQS);
+    // The runtime's SDK is "a specific minor version ... depends on the runtime version and your AWS Region" (Lambda guide,
+    // https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html#nodejs-sdk-included); IfNoneMatch arrived in client-s3 3.635.0.
+    const ifNoneMatchSent = putObjectSendsIfNoneMatch().then(sent => {
+        if (!sent) {
+            throw new Error(IF_NONE_MATCH_UNSUPPORTED);
+        }
+    });
+    ifNoneMatchSent.catch(error => console.error(JSON.stringify({ event: "sdk-unsupported", message: (error as Error).message })));
     const requestSchema = object({ commit: pattern(string(), COMMIT_PATTERN) });
 
     const buildOne = async (record: SQSRecord): Promise<void> => {
@@ -67,6 +96,8 @@ export function buildWorkerHandler(): (event: SQSEvent, context: Context) => Pro
         }
     };
 
-    return async (event, context) =>
-        processPartialResponse(event, buildOne, processor, { context, throwOnFullBatchFailure: false });
+    return async (event, context) => {
+        await ifNoneMatchSent;
+        return processPartialResponse(event, buildOne, processor, { context, throwOnFullBatchFailure: false });
+    };
 }

@@ -5,6 +5,7 @@ import type { S3Event, SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { ReplicationPipeline } from "../../components/replication-pipeline";
+import { IF_NONE_MATCH_UNSUPPORTED, putObjectSendsIfNoneMatch } from "../../functions/replication/build-worker";
 import { RecordedResource } from "../../sandbox/mock-cloud";
 import { archiveSize } from "../../sandbox/archive";
 import { loadArchiveHandler } from "../support/archive";
@@ -36,6 +37,15 @@ function s3Event(bucket: string, objects: { key: string; sequencer?: string }[])
             },
         })),
     };
+}
+
+/** Loads a handler while a patch is in place and removes the patch right after, whatever happens. */
+function loadedWithoutIfNoneMatch<H>(load: () => H, unpatch: () => void): H {
+    try {
+        return load();
+    } finally {
+        unpatch();
+    }
 }
 
 function s3Error(name: string, httpStatusCode: number): Error {
@@ -115,6 +125,39 @@ describe("replication functions (serialized archives)", () => {
             expect(result.batchItemFailures.map((failure: any) => failure.itemIdentifier)).to.have.members(["not-json", "wrong-type", "bad-chars", "missing"]);
             expect([...stored.keys()]).to.have.length(1);
             expect([...stored.keys()][0]).to.match(/^build-v1\.2\.3-/);
+        });
+
+        it("checks at init that the runtime's client-s3 sends If-None-Match; this project's does", async () => {
+            expect(await putObjectSendsIfNoneMatch()).to.equal(true);
+        });
+
+        it("fails every invocation, naming the problem, and writes nothing when the runtime's client-s3 drops IfNoneMatch", async () => {
+            // What client-s3 before 3.635.0 does: its serializer does not know the member, so the header never reaches the request.
+            const resolveMiddleware = PutObjectCommand.prototype.resolveMiddleware;
+            PutObjectCommand.prototype.resolveMiddleware = function (this: PutObjectCommand, ...args: Parameters<typeof resolveMiddleware>) {
+                this.middlewareStack.add(next => async request => {
+                    delete (request.request as { headers: Record<string, string> }).headers["if-none-match"];
+                    return next(request);
+                }, { step: "build", priority: "high", name: "dropIfNoneMatch" });
+                return resolveMiddleware.apply(this, args);
+            };
+            const consoleError = console.error;
+            const logged: string[] = [];
+            console.error = (...parts: unknown[]) => logged.push(parts.join(" "));
+            try {
+                const oldRuntimeHandler = loadedWithoutIfNoneMatch(() => handlerOf("build-worker"), () => {
+                    PutObjectCommand.prototype.resolveMiddleware = resolveMiddleware;
+                });
+                for (const messageId of ["m-old-1", "m-old-2"]) {
+                    const failure = await oldRuntimeHandler(sqsEvent([{ messageId, body: "{\"commit\":\"abc123\"}" }]), {})
+                        .then(() => undefined, (error: Error) => error);
+                    expect(failure?.message, messageId).to.equal(IF_NONE_MATCH_UNSUPPORTED);
+                }
+            } finally {
+                console.error = consoleError;
+            }
+            expect(s3.commandCalls(PutObjectCommand)).to.have.length(0);
+            expect(logged.join("\n")).to.include("drops PutObject's IfNoneMatch");
         });
 
         it("reports a record whose upload fails for another reason, so SQS redelivers it", async () => {

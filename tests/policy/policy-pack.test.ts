@@ -6,7 +6,7 @@ import * as YAML from "yaml";
 import {
     bucketsBlockPublicAccess, bucketsDenyInsecureTransport, bucketsEncrypted, consumedQueuesHaveDeadLetterQueue,
     iamNoBroadManagedPolicies, iamNoWildcards, lambdaRuntimeAndTimeout, logGroupsHaveRetention, policies, queuesEncrypted,
-    tablesEncryptedWithRecovery, topicsEncrypted,
+    tablesEncryptedWithRecovery, topicsDenyInsecureTransport, topicsEncrypted,
 } from "../../policy/policies";
 import { LambdaFunction } from "../../components/shared/lambda-function";
 import { PlatformOptions } from "../../components/shared/platform";
@@ -99,6 +99,22 @@ describe("policy pack: each policy rejects a broken resource", () => {
         const topic = (inputs: Record<string, unknown>): TestResource => ({ type: "aws:sns/topic:Topic", name: "alerts", inputs });
         expect(await violationsOf(topicsEncrypted, [topic({ kmsMasterKeyId: "alias/aws/sns" })], "dev")).to.deep.equal([]);
         expect(await violationsOf(topicsEncrypted, [topic({})], "dev")).to.deep.equal(["sns-topics-encrypted: Topic alerts has no kmsMasterKeyId."]);
+    });
+
+    it("sns-topics-deny-insecure-transport: a topic on the default policy, or whose policy only allows, fails", async () => {
+        const arn = "arn:aws:sns:us-east-1:123456789012:alerts";
+        const topic: TestResource = { type: "aws:sns/topic:Topic", name: "alerts", inputs: { kmsMasterKeyId: "alias/aws/sns" }, state: { arn } };
+        const topicPolicy = (statements: Record<string, unknown>[]): TestResource => ({
+            type: "aws:sns/topicPolicy:TopicPolicy", name: "alerts-policy", inputs: { arn, policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) },
+        });
+        const publish = { Sid: "AlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: arn };
+        const denyWithoutTls = { Sid: "DenyPublishWithoutTls", Effect: "Deny", Principal: "*", Action: "sns:Publish", Resource: arn, Condition: { Bool: { "aws:SecureTransport": "false" } } };
+        expect(await violationsOf(topicsDenyInsecureTransport, [topic, topicPolicy([publish, denyWithoutTls])], "dev")).to.deep.equal([]);
+        const expected = ["sns-topics-deny-insecure-transport: Topic alerts has no topic policy denying sns:Publish when aws:SecureTransport is false."];
+        expect(await violationsOf(topicsDenyInsecureTransport, [topic], "dev")).to.deep.equal(expected);
+        expect(await violationsOf(topicsDenyInsecureTransport, [topic, topicPolicy([publish])], "dev")).to.deep.equal(expected);
+        expect(await violationsOf(topicsDenyInsecureTransport, [topic, topicPolicy([publish, { ...denyWithoutTls, Principal: { AWS: "arn:aws:iam::123456789012:root" } }])], "dev"))
+            .to.deep.equal(expected);
     });
 
     it("sqs-consumed-queues-have-dlq: a consumed queue without redrive fails; a consumed DLQ is exempt", async () => {

@@ -54,10 +54,15 @@ describe("EventPipeline component", () => {
         expect(notification.inputs.topics).to.deep.equal([{ topicArn: ARN("sns", "unit-events"), events: ["s3:ObjectCreated:*"] }]);
     });
 
-    it("lets only the bucket and the rule publish to the topic", () => {
-        const policy = JSON.parse(one(resources, "aws:sns/topicPolicy:TopicPolicy").inputs.policy);
+    const denyWithoutTls = (topicArn: string) => ({
+        Sid: "DenyPublishWithoutTls", Effect: "Deny", Principal: "*", Action: "sns:Publish", Resource: topicArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+    const topicPolicyOf = (topicArn: string) => JSON.parse(one(resources, "aws:sns/topicPolicy:TopicPolicy", policy => policy.inputs.arn === topicArn).inputs.policy);
+
+    it("lets only the bucket and the rule publish to the topic, over TLS only", () => {
         const rule = one(resources, "aws:cloudwatch/eventRule:EventRule");
-        expect(policy.Statement).to.deep.equal([
+        expect(topicPolicyOf(ARN("sns", "unit-events")).Statement).to.deep.equal([
             {
                 Sid: "UploadBucketPublishes", Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sns:Publish",
                 Resource: ARN("sns", "unit-events"),
@@ -67,21 +72,49 @@ describe("EventPipeline component", () => {
                 Sid: "ObjectCreatedRulePublishes", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish",
                 Resource: ARN("sns", "unit-events"), Condition: { ArnEquals: { "aws:SourceArn": rule.state.arn } },
             },
+            denyWithoutTls(ARN("sns", "unit-events")),
         ]);
     });
 
-    it("encrypts both topics and the processing queue with a rotated key the publishing services may use", () => {
+    it("replaces the alerts topic's default policy: only this component's alarms publish, over TLS only", () => {
+        const alarmArns = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map(alarm => alarm.state.arn);
+        expect(alarmArns).to.have.length(6);
+        const [publish, deny] = topicPolicyOf(ARN("sns", "unit-events-alerts")).Statement;
+        expect(publish.Condition.ArnLike["aws:SourceArn"]).to.have.members(alarmArns);
+        expect(publish).to.deep.equal({
+            Sid: "AlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish",
+            Resource: ARN("sns", "unit-events-alerts"),
+            Condition: { ArnLike: { "aws:SourceArn": publish.Condition.ArnLike["aws:SourceArn"] }, StringEquals: { "aws:SourceAccount": ACCOUNT } },
+        });
+        expect(deny).to.deep.equal(denyWithoutTls(ARN("sns", "unit-events-alerts")));
+    });
+
+    it("encrypts both topics and the processing queue with a rotated key each publishing service may use only for its own source", () => {
         const key = one(resources, "aws:kms/key:Key");
         expect(key.inputs.enableKeyRotation).to.equal(true);
         const statements = JSON.parse(key.inputs.policy).Statement;
-        const services = statements.find((s: { Sid: string }) => s.Sid === "ServicesPublishEncrypted");
-        expect(services.Principal.Service).to.have.members(["s3.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"]);
-        expect(services.Action).to.deep.equal(["kms:Decrypt", "kms:GenerateDataKey*"]);
-        expect(services.Condition).to.deep.equal({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+        const statement = (sid: string) => statements.find((s: { Sid: string }) => s.Sid === sid);
+        const useKey = ["kms:Decrypt", "kms:GenerateDataKey*"];
+        expect(statement("UploadBucketPublishesEncrypted")).to.deep.include({
+            Principal: { Service: "s3.amazonaws.com" }, Action: useKey,
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": "arn:aws:s3:::unit-event-uploads" } },
+        });
+        expect(statement("TopicDeliversEncrypted")).to.deep.include({
+            Principal: { Service: "sns.amazonaws.com" }, Action: useKey, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+        });
+        expect(statement("AlarmsPublishEncrypted")).to.deep.include({
+            Principal: { Service: "cloudwatch.amazonaws.com" }, Action: useKey,
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": ARN("cloudwatch", "alarm:unit-*") } },
+        });
+        for (const alarm of ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")) {
+            expect(alarm.state.arn, alarm.name).to.match(/^arn:aws:cloudwatch:us-east-1:123456789012:alarm:unit-/);
+        }
         // EventBridge may use the key without an aws:SourceAccount condition its requests could never satisfy.
-        const eventBridge = statements.find((s: { Sid: string }) => s.Sid === "EventBridgePublishesEncrypted");
-        expect(eventBridge).to.deep.include({ Principal: { Service: "events.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] });
-        expect(eventBridge.Condition).to.equal(undefined);
+        expect(statement("EventBridgePublishesEncrypted")).to.deep.include({ Principal: { Service: "events.amazonaws.com" }, Action: useKey });
+        expect(statement("EventBridgePublishesEncrypted").Condition).to.equal(undefined);
+        expect(statements.map((s: { Sid: string }) => s.Sid)).to.have.members([
+            "AccountRootAdministers", "UploadBucketPublishesEncrypted", "TopicDeliversEncrypted", "AlarmsPublishEncrypted", "EventBridgePublishesEncrypted",
+        ]);
         for (const topic of ofType(resources, "aws:sns/topic:Topic")) {
             expect(topic.inputs.kmsMasterKeyId, topic.name).to.equal(key.state.arn);
         }
@@ -141,7 +174,7 @@ describe("EventPipeline component", () => {
         const consume = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
         expect(statementsOf("event-processor")).to.deep.equal([
             ["ConsumeProcessingQueue", consume, [ARN("sqs", "unit-events-processing")]],
-            ["DecryptProcessingQueue", ["kms:Decrypt"], [key]],
+            ["UseProcessingQueueKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key]],
             ["StoreEventsOnce", ["dynamodb:DeleteItem", "dynamodb:PutItem"], [table]],
             ["QueueConfirmations", ["sqs:SendMessage"], [ARN("sqs", "unit-events-confirmations")]],
         ]);

@@ -82,13 +82,28 @@ describe("FileCopyWorkflow component", () => {
         expect(permission.inputs.sourceArn).to.match(/\/\*\/POST\/step-function$/);
     });
 
-    it("gives the copy function GetObject(+Tagging) on sources and PutObject(+Tagging) on destinations only", async () => {
+    it("gives the copy function GetObject on sources and PutObject on destinations only, no tagging actions", async () => {
         const resources = await resourcesUnder("fcw-dev");
         const fn = one(resources, "aws:lambda/function:Function", f => f.inputs.name === "fcd-copy-object");
         const statements = statementsOfRole(resources, fn.inputs.role).filter(s => s.Sid !== "WriteOwnLogs" && s.Sid !== "WriteTraces");
         expect(statements.map(s => [s.Sid, s.Action, s.Resource])).to.deep.equal([
-            ["ReadSourceObjects", ["s3:GetObject", "s3:GetObjectTagging"], ["arn:aws:s3:::src-a/*"]],
-            ["WriteDestinationObjects", ["s3:PutObject", "s3:PutObjectTagging"], ["arn:aws:s3:::dst-a/*", "arn:aws:s3:::dst-b/*"]],
+            ["ReadSourceObjects", ["s3:GetObject"], ["arn:aws:s3:::src-a/*"]],
+            ["WriteDestinationObjects", ["s3:PutObject"], ["arn:aws:s3:::dst-a/*", "arn:aws:s3:::dst-b/*"]],
+        ]);
+    });
+
+    it("replaces the failure topic's default policy: only the state machine's role publishes, over TLS only", async () => {
+        const resources = await resourcesUnder("fcw-dev");
+        const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:fcd-file-copy-failures`;
+        const machine = one(resources, "aws:sfn/stateMachine:StateMachine");
+        const policy = one(resources, "aws:sns/topicPolicy:TopicPolicy");
+        expect(policy.inputs.arn).to.equal(topicArn);
+        expect(JSON.parse(policy.inputs.policy).Statement).to.deep.equal([
+            { Sid: "WorkflowPublishes", Effect: "Allow", Principal: { AWS: machine.inputs.roleArn }, Action: "sns:Publish", Resource: topicArn },
+            {
+                Sid: "DenyPublishWithoutTls", Effect: "Deny", Principal: "*", Action: "sns:Publish", Resource: topicArn,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
         ]);
     });
 
@@ -113,8 +128,10 @@ describe("FileCopyWorkflow component", () => {
         expect(statements.map(s => [s.Sid, s.Action, s.Resource])).to.deep.equal([
             ["TrackRuns", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/fcd-file-copy-tracking`]],
             ["PublishFailures", ["sns:Publish"], [`arn:aws:sns:us-east-1:${ACCOUNT}:fcd-file-copy-failures`]],
-            ["InvokeCopy", ["lambda:InvokeFunction"], [copyArn, `${copyArn}:*`]],
+            ["InvokeCopy", ["lambda:InvokeFunction"], [copyArn]],
         ]);
+        // The unqualified invoke suffices because the definition names the unqualified ARN.
+        expect(JSON.stringify(JSON.parse(machine.inputs.definition))).to.include(`"FunctionName":"${copyArn}"`);
     });
 
     it("uses the path-style API URL on local", async () => {

@@ -142,18 +142,37 @@ describe("OrderFulfillment component", () => {
         expect(alarms).to.have.length(9);
     });
 
-    it("encrypts the alerts topic with a rotating key CloudWatch may use, and subscribes the alert email", () => {
+    it("encrypts the alerts topic with a rotating key only this account's alarms may use, and subscribes the alert email", () => {
         const key = one(resources, "aws:kms/key:Key");
         expect(key.inputs.enableKeyRotation).to.equal(true);
         const policy = JSON.parse(key.inputs.policy);
-        expect(policy.Statement).to.deep.include({
-            Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*",
-        });
-        expect(policy.Statement[0].Principal).to.deep.equal({ AWS: "arn:aws:iam::123456789012:root" });
+        expect(policy.Statement).to.deep.equal([
+            { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
+            {
+                Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": "123456789012" }, ArnLike: { "aws:SourceArn": arn("cloudwatch", "alarm:*") } },
+            },
+        ]);
         const topic = one(resources, "aws:sns/topic:Topic");
         expect(topic.inputs.kmsMasterKeyId).to.equal(key.state.arn).and.not.equal("alias/aws/sns");
         expect(one(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.include({ protocol: "email", endpoint: "ops@example.com", topic: outputs.alertsTopicArn });
+    });
+
+    it("replaces the alerts topic's default policy: only the nine order alarms publish, over TLS only", () => {
+        const alarmArns = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map(alarm => alarm.state.arn);
+        const policy = one(resources, "aws:sns/topicPolicy:TopicPolicy");
+        expect(policy.inputs.arn).to.equal(outputs.alertsTopicArn);
+        const [publish, deny] = JSON.parse(policy.inputs.policy).Statement;
+        expect(publish.Condition.ArnLike["aws:SourceArn"]).to.have.members(alarmArns).and.have.length(9);
+        expect(publish).to.deep.equal({
+            Sid: "AlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: outputs.alertsTopicArn,
+            Condition: { ArnLike: { "aws:SourceArn": publish.Condition.ArnLike["aws:SourceArn"] }, StringEquals: { "aws:SourceAccount": "123456789012" } },
+        });
+        expect(deny).to.deep.equal({
+            Sid: "DenyPublishWithoutTls", Effect: "Deny", Principal: "*", Action: "sns:Publish", Resource: outputs.alertsTopicArn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        });
     });
 
     it("has a dashboard with API errors, executions, queue and DLQ depth and fulfilment errors", () => {

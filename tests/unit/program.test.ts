@@ -1,6 +1,10 @@
 import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { Synthesis } from "../../sandbox/synth";
-import { synthesizeStack } from "../support/program";
+import { PROJECT_DIR, synthesizeStack } from "../support/program";
 
 /** The `aws:endpoints` key of the service a resource type talks to (module name unless the module spans services). */
 function endpointServiceOf(type: string): string {
@@ -88,5 +92,32 @@ describe("whole program (index.ts under mocks)", () => {
         expect(dev.outputs.globalBuildsBucket).to.match(/^sp-dev-global-builds-\d{12}$/);
         const sync = dev.resources.find(resource => resource.type === "aws:lambda/function:Function" && resource.inputs.name === "sp-dev-regional-sync");
         expect(sync?.inputs.environment.variables.HOSTS_PER_REGION).to.equal("1000");
+    });
+});
+
+describe("whole program: pulumi destroy on each stack", () => {
+    const bucketsOf = (stack: string) => synthesizeStack(stack).resources.filter(resource => resource.type === "aws:s3/bucket:Bucket");
+
+    for (const stack of ["local", "dev", "staging"]) {
+        it(`${stack}: every bucket is emptied on destroy, so destroy does not stop at BucketNotEmpty`, () => {
+            const buckets = bucketsOf(stack);
+            expect(buckets.length, `${stack} buckets`).to.be.above(3);
+            expect(buckets.filter(bucket => bucket.inputs.forceDestroy !== true).map(bucket => bucket.name)).to.deep.equal([]);
+        });
+    }
+
+    it("prod: no bucket is emptied on destroy", () => {
+        const buckets = bucketsOf("prod");
+        expect(buckets.length).to.be.above(3);
+        expect(buckets.filter(bucket => bucket.inputs.forceDestroy !== false).map(bucket => bucket.name)).to.deep.equal([]);
+    });
+
+    it("prod: the program refuses forceDestroy and names the setting", () => {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "synth-prod-")), "prod.json");
+        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "sandbox/synth-cli.ts"), "prod", out,
+            JSON.stringify({ "serverless-pipelines:forceDestroy": true })], { cwd: PROJECT_DIR, encoding: "utf8" });
+        expect(run.status).to.not.equal(0);
+        expect(run.stderr).to.include("serverless-pipelines:forceDestroy is true on stack prod");
+        expect(fs.existsSync(out), "no synthesis written").to.equal(false);
     });
 });
