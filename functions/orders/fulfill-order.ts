@@ -2,12 +2,16 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { loggingFailures } from "../shared/sqs-records";
+import { check } from "../shared/validation";
+import { orderQueueMessage } from "./order-messages";
 import { fulfilmentSucceeds, isConditionFailure, randomSource, shipment, statusTransition, successRateFrom } from "./order-rules";
 
 /**
  * Order queue consumer: simulates fulfilment, succeeding with probability SUCCESS_RATE (FULFILLMENT_SEED
  * makes it repeatable). Success: PROCESSING → FULFILLED with shipping details. Failure: the last error is
- * noted on the order and the record is reported failed so SQS redelivers it (DLQ after the last receive).
+ * noted on the order and the record is reported failed so SQS redelivers it (DLQ after the last receive). A body
+ * that is not an order message fails the same way, so it reaches the DLQ; every failure is logged with its reason.
  * Env: ORDERS_TABLE, SUCCESS_RATE, FULFILLMENT_SEED.
  */
 export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
@@ -16,9 +20,20 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
     const tableName = process.env.ORDERS_TABLE;
     const successRate = successRateFrom(process.env.SUCCESS_RATE);
     const random = randomSource(process.env.FULFILLMENT_SEED);
+    const messageShape = orderQueueMessage();
 
     const fulfil = async (record: SQSRecord): Promise<void> => {
-        const { orderId } = JSON.parse(record.body) as { orderId: string };
+        let body: unknown;
+        try {
+            body = JSON.parse(record.body);
+        } catch (error) {
+            throw new Error(`body is not JSON: ${(error as Error).message}`);
+        }
+        const checked = check(body, messageShape);
+        if (!checked.ok) {
+            throw new Error(`not an order message: ${checked.problems.join("; ")}`);
+        }
+        const { orderId } = checked.value;
         const now = new Date();
         const attempt = Number(record.attributes.ApproximateReceiveCount);
         if (!fulfilmentSucceeds(random, successRate)) {
@@ -34,7 +49,9 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
                 }));
             } catch (error) {
                 if (isConditionFailure(error)) {
-                    return; // Already fulfilled or failed: a late duplicate has nothing left to do.
+                    // Already fulfilled or failed (or unknown): a late duplicate has nothing left to do.
+                    console.log(JSON.stringify({ event: "order-not-processing", messageId: record.messageId, orderId }));
+                    return;
                 }
                 throw error;
             }
@@ -49,9 +66,10 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
             if (!isConditionFailure(error)) {
                 throw error;
             }
+            console.log(JSON.stringify({ event: "order-not-processing", messageId: record.messageId, orderId }));
         }
     };
 
     // A batch where every attempt fails is still a normal outcome: report the records instead of raising a Lambda error.
-    return (event, context) => processPartialResponse(event, fulfil, processor, { context, throwOnFullBatchFailure: false });
+    return (event, context) => processPartialResponse(event, loggingFailures("fulfill-order", fulfil), processor, { context, throwOnFullBatchFailure: false });
 }
