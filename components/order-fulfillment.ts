@@ -201,7 +201,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
                 ...(args.fulfillmentSeed !== undefined ? { FULFILLMENT_SEED: String(args.fulfillmentSeed) } : {}),
             },
             statements: [
-                { sid: "UpdateOrder", actions: ["dynamodb:UpdateItem"], resources: [ordersArn] },
+                { sid: "UpdateOrder", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
                 { sid: "ConsumeOrderQueue", actions: consumeQueue, resources: [this.queue.arn] },
             ],
             runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],

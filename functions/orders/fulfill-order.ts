@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { loggingFailures } from "../shared/sqs-records";
 import { check } from "../shared/validation";
@@ -11,7 +11,8 @@ import { fulfilmentSucceeds, isConditionFailure, randomSource, shipment, statusT
  * Order queue consumer: simulates fulfilment, succeeding with probability SUCCESS_RATE (FULFILLMENT_SEED
  * makes it repeatable). Success: PROCESSING → FULFILLED with shipping details. Failure: the last error is
  * noted on the order and the record is reported failed so SQS redelivers it (DLQ after the last receive). A body
- * that is not an order message fails the same way, so it reaches the DLQ; every failure is logged with its reason.
+ * that is not an order message, or names no order, fails the same way, so it reaches the DLQ; every failure is
+ * logged with its reason.
  * Env: ORDERS_TABLE, SUCCESS_RATE, FULFILLMENT_SEED.
  */
 export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
@@ -21,6 +22,15 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
     const successRate = successRateFrom(process.env.SUCCESS_RATE);
     const random = randomSource(process.env.FULFILLMENT_SEED);
     const messageShape = orderQueueMessage();
+
+    /** After a failed condition: a late duplicate of an order that left PROCESSING is done; a message naming no order is poison. */
+    const notProcessing = async (record: SQSRecord, orderId: string): Promise<void> => {
+        const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { order_id: orderId }, ConsistentRead: true }));
+        if (!Item) {
+            throw new Error(`no order ${orderId} exists`);
+        }
+        console.log(JSON.stringify({ event: "order-not-processing", messageId: record.messageId, orderId, status: Item.status }));
+    };
 
     const fulfil = async (record: SQSRecord): Promise<void> => {
         let body: unknown;
@@ -49,9 +59,7 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
                 }));
             } catch (error) {
                 if (isConditionFailure(error)) {
-                    // Already fulfilled or failed (or unknown): a late duplicate has nothing left to do.
-                    console.log(JSON.stringify({ event: "order-not-processing", messageId: record.messageId, orderId }));
-                    return;
+                    return notProcessing(record, orderId);
                 }
                 throw error;
             }
@@ -66,7 +74,7 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
             if (!isConditionFailure(error)) {
                 throw error;
             }
-            console.log(JSON.stringify({ event: "order-not-processing", messageId: record.messageId, orderId }));
+            await notProcessing(record, orderId);
         }
     };
 

@@ -217,8 +217,20 @@ describe("order functions (serialized archives)", () => {
 
         it("ignores a duplicate delivery of an order that already left PROCESSING", async () => {
             documents.on(UpdateCommand).rejects(conditionFailed());
-            const result = await handlerOf("fulfill-order", { SUCCESS_RATE: "1" })(sqsEvent([message]), {});
-            expect(result).to.deep.equal({ batchItemFailures: [] });
+            documents.on(GetCommand).resolves({ Item: { order_id: ORDER_ID, status: "FULFILLED" } });
+            for (const rate of ["0", "1"]) {
+                const result = await handlerOf("fulfill-order", { SUCCESS_RATE: rate })(sqsEvent([message]), {});
+                expect(result, `rate ${rate}`).to.deep.equal({ batchItemFailures: [] });
+            }
+        });
+
+        it("fails a message naming no order, or no order message at all, so it reaches the DLQ", async () => {
+            documents.on(UpdateCommand).rejects(conditionFailed());
+            documents.on(GetCommand).resolves({});
+            const event = sqsEvent([message, {}, { orderId: "../x" }]);
+            event.Records.push({ ...event.Records[0], messageId: "m-3", body: "{not json" });
+            const result = await handlerOf("fulfill-order", { SUCCESS_RATE: "1" })(event, {});
+            expect(result).to.deep.equal({ batchItemFailures: ["m-0", "m-1", "m-2", "m-3"].map(itemIdentifier => ({ itemIdentifier })) });
         });
 
         it("reports only the records whose update failed for another reason", async () => {

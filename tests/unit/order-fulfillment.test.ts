@@ -81,7 +81,7 @@ describe("OrderFulfillment component", () => {
         expect(statements("get-order")).to.deep.equal([logs("get-order"), ["ReadOrder", ["dynamodb:GetItem"], [ordersArn]], traces]);
         expect(statements("fulfill-order")).to.deep.equal([
             logs("fulfill-order"),
-            ["UpdateOrder", ["dynamodb:UpdateItem"], [ordersArn]],
+            ["UpdateOrder", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [ordersArn]],
             ["ConsumeOrderQueue", consume, [arn("sqs", "dofs-dev-order-queue")]],
             traces,
         ]);
