@@ -48,7 +48,6 @@ export class QueueWithDlq extends pulumi.ComponentResource {
         this.maxReceiveCount = args.maxReceiveCount ?? 3;
         const visibilityTimeoutSeconds = Math.max(30, 6 * (args.consumerTimeoutSeconds ?? 30));
 
-        const dlqRetentionSeconds = args.dlqMessageRetentionSeconds ?? FOURTEEN_DAYS_SECONDS;
         this.parkingQueue = args.dlqMaxReceiveCount === undefined ? undefined : new aws.sqs.Queue(`${name}-dlq-parking`, {
             name: `${queueName}-dlq-parking`,
             messageRetentionSeconds: FOURTEEN_DAYS_SECONDS,
@@ -57,7 +56,7 @@ export class QueueWithDlq extends pulumi.ComponentResource {
         const dlqMaxReceiveCount = args.dlqMaxReceiveCount;
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
             name: `${queueName}-dlq`,
-            messageRetentionSeconds: dlqRetentionSeconds,
+            messageRetentionSeconds: args.dlqMessageRetentionSeconds ?? FOURTEEN_DAYS_SECONDS,
             redrivePolicy: this.parkingQueue?.arn.apply(deadLetterTargetArn => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: dlqMaxReceiveCount })),
             ...encryption,
         }, { parent: this });

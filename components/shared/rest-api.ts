@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from "../../functions/shared/http";
 import { assumeRolePolicy, policyDocument } from "./iam";
 import { physicalName, PlatformOptions, tracingEnabled } from "./platform";
 
@@ -67,8 +68,6 @@ export const JSON_CONTENT_TYPES = [
     JSON_CONTENT, "application/json; charset=utf-8", "application/json;charset=utf-8", "application/json; charset=UTF-8", "application/json;charset=UTF-8",
 ];
 const forEachJsonContentType = <T>(value: T): Record<string, T> => Object.fromEntries(JSON_CONTENT_TYPES.map(contentType => [contentType, value]));
-/** What API Gateway answers with NEVER passthrough for another content type; Lambda routes answer the same from parseJsonBody. */
-const UNSUPPORTED_MEDIA_TYPE_MESSAGE = "Unsupported Media Type: send the body as JSON with the header Content-Type: application/json";
 
 /**
  * An API Gateway REST (v1) API, the flavour LocalStack serves for free: Lambda proxy and direct SQS

@@ -36,10 +36,13 @@ export function isJsonContentType(value: string | undefined): boolean {
         && parameters.every(parameter => parameter === "" || /^charset=("?)utf-8\1$/i.test(parameter));
 }
 
+/** What every POST route answers to another content type (API Gateway's gateway response says the same). */
+export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = "Unsupported Media Type: send the body as JSON with the header Content-Type: application/json";
+
 /** 415 with what to send instead. */
 export function unsupportedMediaType(contentType: string): APIGatewayProxyResult {
     return jsonResponse(415, {
-        message: "Unsupported Media Type: send the body as JSON with the header Content-Type: application/json",
+        message: UNSUPPORTED_MEDIA_TYPE_MESSAGE,
         problems: [`Content-Type: expected application/json (optionally with charset=utf-8), got ${JSON.stringify(contentType)}`],
     });
 }

@@ -230,7 +230,7 @@ describe("order functions (serialized archives)", () => {
             const event = sqsEvent([message, {}, { orderId: "../x" }]);
             event.Records.push({ ...event.Records[0], messageId: "m-3", body: "{not json" });
             const result = await handlerOf("fulfill-order", { SUCCESS_RATE: "1" })(event, {});
-            expect(result).to.deep.equal({ batchItemFailures: ["m-0", "m-1", "m-2", "m-3"].map(itemIdentifier => ({ itemIdentifier })) });
+            expect(result.batchItemFailures).to.have.deep.members(["m-0", "m-1", "m-2", "m-3"].map(itemIdentifier => ({ itemIdentifier })));
         });
 
         it("reports only the records whose update failed for another reason", async () => {
