@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { confirmationSenderHandler } from "../functions/events/confirmation-sender";
-import { eventApiHandler, EVENT_REQUEST_SCHEMA } from "../functions/events/event-api";
+import { eventApiHandler, eventRequestMessage } from "../functions/events/event-api";
 import { eventProcessorHandler } from "../functions/events/event-processor";
 import { eventReaderHandler } from "../functions/events/event-reader";
 import { thresholdAlarm, ThresholdAlarmArgs } from "./shared/alarms";
@@ -291,7 +291,7 @@ export class EventPipeline extends pulumi.ComponentResource {
             apiName: "events-api",
             description: "Publish events and read their processing status",
             routes: [
-                { kind: "lambda", method: "POST", path: "events", function: publisher, requestSchema: EVENT_REQUEST_SCHEMA },
+                { kind: "lambda", method: "POST", path: "events", function: publisher, requestSchema: eventRequestMessage().json },
                 { kind: "lambda", method: "GET", path: "events/{eventId}", function: reader },
             ],
             localEndpoint: args.localEndpoint,

@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { copyObjectHandler } from "../functions/file-copy/copy-object";
-import { MAX_DESTINATIONS, stepFunctionInvokerHandler } from "../functions/file-copy/step-function-invoker";
+import { fileCopyRequestMessage, stepFunctionInvokerHandler } from "../functions/file-copy/step-function-invoker";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
-import { JsonSchema, RestApi } from "./shared/rest-api";
+import { RestApi } from "./shared/rest-api";
 import { StateMachine } from "./shared/state-machine";
 import { secureTable } from "./shared/table";
 import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
@@ -36,23 +36,6 @@ export interface FileCopyWorkflowArgs {
 export const DEFAULT_COPY_RETRY: RetrySettings = { maxAttempts: 3, intervalSeconds: 2, backoffRate: 2 };
 export const DEFAULT_TRACKING_RETRY: RetrySettings = { maxAttempts: 3, intervalSeconds: 1, backoffRate: 1 };
 export const DEFAULT_NOTIFICATION_RETRY: RetrySettings = { maxAttempts: 2, intervalSeconds: 1, backoffRate: 1 };
-
-/** What API Gateway checks before the invoker runs; the invoker repeats it and adds the bucket allow-lists. */
-const REQUEST_SCHEMA: JsonSchema = {
-    $schema: "http://json-schema.org/draft-04/schema#",
-    title: "FileCopyRequest",
-    type: "object",
-    required: ["sourceBucket", "sourceKey", "destinationBuckets"],
-    properties: {
-        sourceBucket: { type: "string", minLength: 3, maxLength: 63 },
-        sourceKey: { type: "string", minLength: 1, maxLength: 1024 },
-        destinationBuckets: {
-            type: "array", minItems: 1, maxItems: MAX_DESTINATIONS, uniqueItems: true,
-            items: { type: "string", minLength: 3, maxLength: 63 },
-        },
-    },
-    additionalProperties: false,
-};
 
 interface DefinitionInputs {
     tableName: string;
@@ -346,7 +329,7 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             platform,
             apiName: "file-copy-api",
             description: "Starts file copy workflow runs",
-            routes: [{ kind: "lambda", method: "POST", path: "step-function", function: invoker, requestSchema: REQUEST_SCHEMA }],
+            routes: [{ kind: "lambda", method: "POST", path: "step-function", function: invoker, requestSchema: fileCopyRequestMessage().json }],
             localEndpoint: args.localEndpoint,
         }, child);
 

@@ -4,10 +4,11 @@ import { apiHandler } from "../functions/orders/api-handler";
 import { dlqProcessorHandler } from "../functions/orders/dlq-processor";
 import { fulfillOrderHandler } from "../functions/orders/fulfill-order";
 import { getOrderHandler } from "../functions/orders/get-order";
-import { DEFAULT_SUCCESS_RATE, ORDER_REQUEST_JSON_SCHEMA } from "../functions/orders/order-rules";
+import { orderRequestMessage } from "../functions/orders/order-messages";
+import { DEFAULT_SUCCESS_RATE } from "../functions/orders/order-rules";
 import { rejectOrderHandler, storeOrderHandler } from "../functions/orders/store-order";
 import { validateOrderHandler } from "../functions/orders/validate-order";
-import { thresholdAlarm } from "./shared/alarms";
+import { logTermAlarm, thresholdAlarm } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
 import { QueueWithDlq } from "./shared/queue-with-dlq";
@@ -24,6 +25,8 @@ export interface OrderFulfillmentArgs {
     fulfillmentSeed?: number;
     /** Receives of an order message before it moves to the DLQ. Default: 3. */
     maxReceiveCount?: number;
+    /** Receives of an order DLQ message (dlq-processor attempts) before it is parked in `order-queue-dlq-parking`. Default: 5. */
+    dlqMaxReceiveCount?: number;
     /** The DLQ alarm fires when more than this many messages are visible. Default: 5. */
     dlqAlarmThreshold?: number;
     /** Email subscribed to the alerts topic. Default: none. */
@@ -139,6 +142,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         const fulfilTimeoutSeconds = 30;
         this.queue = new QueueWithDlq(`${name}-queue`, {
             platform, queueName: "order-queue", consumerTimeoutSeconds: fulfilTimeoutSeconds, maxReceiveCount: args.maxReceiveCount ?? 3,
+            dlqMaxReceiveCount: args.dlqMaxReceiveCount ?? 5,
         }, child);
 
         const validate = new LambdaFunction(`${name}-validate-order`, {
@@ -198,10 +202,10 @@ export class OrderFulfillment extends pulumi.ComponentResource {
                 ...(args.fulfillmentSeed !== undefined ? { FULFILLMENT_SEED: String(args.fulfillmentSeed) } : {}),
             },
             statements: [
-                { sid: "UpdateOrder", actions: ["dynamodb:UpdateItem"], resources: [ordersArn] },
+                { sid: "UpdateOrder", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
                 { sid: "ConsumeOrderQueue", actions: consumeQueue, resources: [this.queue.arn] },
             ],
-            runtimePackages: ["@aws-lambda-powertools/batch"],
+            runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
             timeoutSeconds: fulfilTimeoutSeconds,
         }, child);
         const dlqProcessor = new LambdaFunction(`${name}-dlq-processor`, {
@@ -213,7 +217,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
                 { sid: "RecordFailedOrder", actions: ["dynamodb:PutItem"], resources: [this.failedOrdersTable.arn] },
                 { sid: "ConsumeOrderDlq", actions: consumeQueue, resources: [this.queue.dlqArn] },
             ],
-            runtimePackages: ["@aws-lambda-powertools/batch"],
+            runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
             // The DLQ keeps SQS's default 30 s visibility, which must not be below the function timeout.
             timeoutSeconds: 20,
         }, child);
@@ -237,14 +241,17 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             description: "Order fulfillment API",
             localEndpoint: args.localEndpoint,
             routes: [
-                { kind: "lambda", method: "POST", path: "order", function: api, requestSchema: ORDER_REQUEST_JSON_SCHEMA },
+                { kind: "lambda", method: "POST", path: "order", function: api, requestSchema: orderRequestMessage().json },
                 { kind: "lambda", method: "GET", path: "order/{orderId}", function: getOrder },
             ],
         }, child);
 
         this.alertsTopic = this.createAlertsTopic(name, platform, args.alertEmail);
         const functions = { validate, store, reject, api, getOrder, fulfil, dlqProcessor };
-        const alarms = this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions));
+        const alarms = [
+            ...this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions)),
+            ...this.createPoisonAlarms(name, platform, dlqProcessor),
+        ];
         publishersOnlyTopicPolicy(`${name}-alerts-policy`, {
             topicArn: this.alertsTopic.arn,
             publishers: [{
@@ -353,6 +360,30 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             threshold: 0,
         }, { parent: this });
         return [dlqDepth, ...functionErrors, executionsFailed];
+    }
+
+    /** The order DLQ's own failure counters: messages parked after dlq-processor's attempts, and unprocessable messages it recorded. */
+    private createPoisonAlarms(name: string, platform: PlatformOptions, dlqProcessor: LambdaFunction): aws.cloudwatch.MetricAlarm[] {
+        const alertsTopicArn = this.alertsTopic.arn;
+        const parked = thresholdAlarm(`${name}-dlq-parking-alarm`, {
+            alertsTopicArn,
+            name: physicalName(platform, "order-dlq-parking-depth"),
+            alarmDescription: "Order DLQ messages that order-dlq-processor could not record after all its attempts (see its log, event message-failed)",
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: this.queue.parkingQueue!.name },
+            statistic: "Maximum",
+            period: 60,
+            threshold: 0,
+        }, { parent: this });
+        const unprocessable = logTermAlarm(`${name}-unprocessable-alarm`, {
+            alertsTopicArn,
+            logGroupName: dlqProcessor.logGroup.name,
+            term: "order-message-unprocessable",
+            metricName: physicalName(platform, "order-dlq-unprocessable"),
+            alarmDescription: "order-dlq-processor recorded DLQ messages that name no order (failed_orders rows with reason unprocessable)",
+        }, { parent: this });
+        return [parked, unprocessable];
     }
 
     private createDashboard(name: string, platform: PlatformOptions, fulfil: LambdaFunction): aws.cloudwatch.Dashboard {

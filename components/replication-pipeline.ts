@@ -1,13 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { buildWorkerHandler } from "../functions/replication/build-worker";
+import { buildRequestMessage, buildWorkerHandler } from "../functions/replication/build-worker";
 import { regionalSyncHandler } from "../functions/replication/regional-sync";
 import { replicationWorkerHandler } from "../functions/replication/replication-worker";
 import { FileCopyWorkflow, FileCopyWorkflowArgs } from "./file-copy-workflow";
+import { thresholdAlarm } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
-import { PlatformOptions } from "./shared/platform";
+import { physicalName, PlatformOptions } from "./shared/platform";
 import { QueueWithDlq } from "./shared/queue-with-dlq";
-import { JsonSchema, RestApi } from "./shared/rest-api";
+import { RestApi } from "./shared/rest-api";
 import { SecureBucket } from "./shared/secure-bucket";
 import { secureTable } from "./shared/table";
 
@@ -29,20 +30,12 @@ export interface ReplicationPipelineArgs {
     notificationEmails?: string[];
     /** LocalStack-style endpoint for path-style API URLs. Default: the stage invoke URLs (AWS). */
     localEndpoint?: string;
+    /** Topic told when build requests reach their DLQ. Default: none (the alarm only changes state in CloudWatch). */
+    alertsTopicArn?: pulumi.Input<string>;
 }
 
 export const DEFAULT_REGIONS = ["region-a", "region-b"];
 export const BUILD_WORKER_TIMEOUT_SECONDS = 30;
-
-/** `POST /builds` body: one commit id, nothing else. */
-export const BUILD_REQUEST_SCHEMA: JsonSchema = {
-    $schema: "http://json-schema.org/draft-04/schema#",
-    title: "BuildRequest",
-    type: "object",
-    properties: { commit: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" } },
-    required: ["commit"],
-    additionalProperties: false,
-};
 
 const OBJECT_CREATED = ["s3:ObjectCreated:*"];
 
@@ -116,6 +109,20 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
             functionResponseTypes: ["ReportBatchItemFailures"],
         }, { parent: this, dependsOn: [buildWorker] });
 
+        // Poison build requests end in the DLQ (build-worker logs each failure with its message id and reason).
+        thresholdAlarm(`${name}-build-dlq-alarm`, {
+            alertsTopicArn: args.alertsTopicArn,
+            notifyOnRecovery: true,
+            name: physicalName(platform, "build-requests-dlq-depth"),
+            alarmDescription: `Build requests that failed build-worker ${buildQueue.maxReceiveCount} times wait in the build-requests DLQ`,
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: buildQueue.dlqName },
+            statistic: "Maximum",
+            period: 60,
+            threshold: 0,
+        }, child);
+
         const replicationWorker = new LambdaFunction(`${name}-replication-worker`, {
             platform,
             functionName: "replication-worker",
@@ -152,7 +159,7 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
             platform,
             apiName: "builds-api",
             description: "Build requests: POST /builds {\"commit\": \"...\"} queues a build",
-            routes: [{ kind: "sqs", method: "POST", path: "builds", queue: buildQueue.queue, requestSchema: BUILD_REQUEST_SCHEMA }],
+            routes: [{ kind: "sqs", method: "POST", path: "builds", queue: buildQueue.queue, requestSchema: buildRequestMessage().json }],
             localEndpoint: args.localEndpoint,
         }, child);
 

@@ -16,6 +16,11 @@ export interface QueueWithDlqArgs {
     dlqMessageRetentionSeconds?: number;
     /** SSE-KMS with this key (needed when SNS, S3 or EventBridge publish to an encrypted queue). Default: SSE-SQS. */
     kmsKeyArn?: pulumi.Input<string>;
+    /**
+     * For a DLQ that has a consumer: receives of a DLQ message before it moves on to `<queueName>-dlq-parking`, so the
+     * consumer cannot fail on it forever. Default: none (no parking queue; the DLQ keeps messages for its retention).
+     */
+    dlqMaxReceiveCount?: number;
 }
 
 export const FOURTEEN_DAYS_SECONDS = 14 * 24 * 60 * 60;
@@ -31,6 +36,8 @@ export class QueueWithDlq extends pulumi.ComponentResource {
     public readonly dlqArn: pulumi.Output<string>;
     public readonly dlqName: pulumi.Output<string>;
     public readonly maxReceiveCount: number;
+    /** Where DLQ messages go after `dlqMaxReceiveCount` receives; only when that is set. */
+    public readonly parkingQueue?: aws.sqs.Queue;
 
     constructor(name: string, args: QueueWithDlqArgs, opts?: pulumi.ComponentResourceOptions) {
         super("serverless-pipelines:shared:QueueWithDlq", name, {}, opts);
@@ -41,11 +48,24 @@ export class QueueWithDlq extends pulumi.ComponentResource {
         this.maxReceiveCount = args.maxReceiveCount ?? 3;
         const visibilityTimeoutSeconds = Math.max(30, 6 * (args.consumerTimeoutSeconds ?? 30));
 
+        this.parkingQueue = args.dlqMaxReceiveCount === undefined ? undefined : new aws.sqs.Queue(`${name}-dlq-parking`, {
+            name: `${queueName}-dlq-parking`,
+            messageRetentionSeconds: FOURTEEN_DAYS_SECONDS,
+            ...encryption,
+        }, { parent: this });
+        const dlqMaxReceiveCount = args.dlqMaxReceiveCount;
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
             name: `${queueName}-dlq`,
             messageRetentionSeconds: args.dlqMessageRetentionSeconds ?? FOURTEEN_DAYS_SECONDS,
+            redrivePolicy: this.parkingQueue?.arn.apply(deadLetterTargetArn => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: dlqMaxReceiveCount })),
             ...encryption,
         }, { parent: this });
+        if (this.parkingQueue) {
+            new aws.sqs.RedriveAllowPolicy(`${name}-dlq-parking-redrive-allow`, {
+                queueUrl: this.parkingQueue.url,
+                redriveAllowPolicy: this.deadLetterQueue.arn.apply(arn => JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [arn] })),
+            }, { parent: this });
+        }
 
         this.queue = new aws.sqs.Queue(name, {
             name: queueName,

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from "../../functions/shared/http";
 import { assumeRolePolicy, policyDocument } from "./iam";
 import { physicalName, PlatformOptions, tracingEnabled } from "./platform";
 
@@ -58,6 +59,15 @@ function arnPath(path: string): string {
 }
 
 const JSON_CONTENT = "application/json";
+/**
+ * The Content-Type values the POST routes accept, each a key of the request models and templates. AWS documents no
+ * rule for parameters such as charset and LocalStack compares the whole header value, so every accepted spelling is
+ * listed; a request without the header counts as application/json (docs: integration-passthrough-behaviors).
+ */
+export const JSON_CONTENT_TYPES = [
+    JSON_CONTENT, "application/json; charset=utf-8", "application/json;charset=utf-8", "application/json; charset=UTF-8", "application/json;charset=UTF-8",
+];
+const forEachJsonContentType = <T>(value: T): Record<string, T> => Object.fromEntries(JSON_CONTENT_TYPES.map(contentType => [contentType, value]));
 
 /**
  * An API Gateway REST (v1) API, the flavour LocalStack serves for free: Lambda proxy and direct SQS
@@ -102,6 +112,7 @@ export class RestApi extends pulumi.ComponentResource {
         [
             { type: "BAD_REQUEST_BODY", template: `{"message":$context.error.messageString,"problems":"$util.escapeJavaScript($context.error.validationErrorString)"}` },
             { type: "BAD_REQUEST_PARAMETERS", template: `{"message":$context.error.messageString,"problems":"$util.escapeJavaScript($context.error.validationErrorString)"}` },
+            { type: "UNSUPPORTED_MEDIA_TYPE", template: JSON.stringify({ message: UNSUPPORTED_MEDIA_TYPE_MESSAGE }) },
             { type: "DEFAULT_4XX", template: `{"message":$context.error.messageString}` },
             { type: "DEFAULT_5XX", template: `{"message":$context.error.messageString}` },
         ].forEach(response => this.served(`gateway-response ${response.type}`, new aws.apigateway.Response(`${name}-${response.type.toLowerCase().replace(/_/g, "-")}`, {
@@ -195,7 +206,7 @@ export class RestApi extends pulumi.ComponentResource {
             // Public demo endpoints; put an authorizer or API key in front before exposing real data.
             authorization: "NONE",
             requestValidatorId: model || pathParameters.length ? validator.id : undefined,
-            requestModels: model ? { [JSON_CONTENT]: model.name } : undefined,
+            requestModels: model ? forEachJsonContentType(model.name) : undefined,
             requestParameters: pathParameters.length
                 ? Object.fromEntries(pathParameters.map(parameter => [`method.request.path.${parameter}`, true]))
                 : undefined,
@@ -243,8 +254,9 @@ export class RestApi extends pulumi.ComponentResource {
                 return `arn:aws:apigateway:${region}:sqs:path/${account}/${queueName}`;
             }),
             requestParameters: { "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'" },
-            requestTemplates: { [JSON_CONTENT]: "Action=SendMessage&MessageBody=$util.urlEncode($input.body)" },
-            // Bodies that are not application/json get 415 instead of reaching the queue unvalidated.
+            // The body as validated, re-serialized, so the queue never holds text the model did not see (trailing data, duplicate keys).
+            requestTemplates: forEachJsonContentType("Action=SendMessage&MessageBody=$util.urlEncode($input.json('$'))"),
+            // Bodies of any other content type get 415 instead of reaching the queue unvalidated.
             passthroughBehavior: "NEVER",
         }, { parent: this, dependsOn: [rolePolicy] }));
         const accepted = this.served(`${key} method-response 202`, new aws.apigateway.MethodResponse(`${id}-202`, {

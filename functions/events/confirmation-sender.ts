@@ -2,12 +2,16 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { stringProblem } from "../shared/message-schema";
+import { loggingFailures } from "../shared/sqs-records";
+import { MAX_EVENT_ID_LENGTH } from "./event-format";
 
 export const CONFIRMED = "CONFIRMED";
 
 /**
  * `confirmation-sender`: marks each event CONFIRMED with `confirmedAt`, only if it exists and is not yet
- * confirmed, so a redelivered confirmation changes nothing. A body without an eventId fails only its record.
+ * confirmed, so a redelivered confirmation changes nothing. A body without an eventId fails only its record
+ * (logged with its id and reason; the DLQ after maxReceiveCount).
  */
 export function confirmationSenderHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
     const tableName = process.env.EVENTS_TABLE ?? "";
@@ -22,7 +26,11 @@ export function confirmationSenderHandler(): (event: SQSEvent, context: Context)
             eventId = undefined;
         }
         if (typeof eventId !== "string" || eventId === "") {
-            throw new Error(`message ${record.messageId}: body has no eventId`);
+            throw new Error("body has no eventId");
+        }
+        const problem = stringProblem(eventId, MAX_EVENT_ID_LENGTH);
+        if (problem) {
+            throw new Error(`eventId ${problem}`);
         }
         try {
             await documents.send(new UpdateCommand({
@@ -44,5 +52,5 @@ export function confirmationSenderHandler(): (event: SQSEvent, context: Context)
     };
 
     return async (event, context) =>
-        processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+        processPartialResponse(event, loggingFailures("confirmation-sender", handleRecord), processor, { context, throwOnFullBatchFailure: false });
 }

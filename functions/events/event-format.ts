@@ -1,5 +1,14 @@
 import { createHash } from "crypto";
+import { jsonObjectProblems, JsonObjectRules, stringProblem } from "../shared/message-schema";
 import { decodeS3Key } from "../shared/s3-keys";
+
+/** Longest `type` and `subject` of an API event. */
+export const MAX_TYPE_LENGTH = 128;
+export const MAX_SUBJECT_LENGTH = 512;
+/** Longest eventId the table takes from a publisher (the API makes UUIDs; GET /events/{eventId} reads up to 256). */
+export const MAX_EVENT_ID_LENGTH = 256;
+/** Bounds of an API event's `payload`: what the events table stores as one item, with room for the record's other fields. */
+export const PAYLOAD_RULES: JsonObjectRules = { maxDepth: 5, maxEntries: 50, maxKeyLength: 128, maxStringLength: 4096, maxBytes: 8192 };
 
 /** Where an event entered the pipeline. */
 export type EventSource = "s3" | "eventbridge" | "api";
@@ -121,11 +130,26 @@ function fromEventBridge(message: Record<string, unknown>, receivedAt: string): 
     };
 }
 
+/** The API's own rules again: another publisher to the topic (a script, a console user) may send what POST /events refuses. */
+function apiEventProblems(fields: { eventId: string; type: string; subject?: string }, payload: unknown): string[] {
+    const limits = { eventId: MAX_EVENT_ID_LENGTH, type: MAX_TYPE_LENGTH, subject: MAX_SUBJECT_LENGTH };
+    const textProblems = Object.entries(fields).map(([name, value]) => {
+        const problem = value === undefined ? undefined : stringProblem(value, limits[name as keyof typeof limits]);
+        return problem && `${name} ${problem}`;
+    });
+    const payloadProblems = isRecord(payload) ? jsonObjectProblems(payload, PAYLOAD_RULES).map(problem => `payload: ${problem}`) : [];
+    return [...textProblems, ...payloadProblems].filter((problem): problem is string => !!problem);
+}
+
 function fromApi(message: Record<string, unknown>, receivedAt: string): Normalised {
     const eventId = text(message.eventId);
     const type = text(message.type);
     if (!eventId || !type) {
         return { ok: false, reason: "API event lacks eventId or type" };
+    }
+    const problems = apiEventProblems({ eventId, type, subject: text(message.subject) }, message.payload);
+    if (problems.length) {
+        return { ok: false, reason: `API event ${eventId} cannot be stored: ${problems.join("; ")}` };
     }
     return {
         ok: true,

@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { loggingFailures } from "../shared/sqs-records";
 import { expiresAt, normaliseMessage, NormalisedEvent } from "./event-format";
 
 /** Status of a stored event before `confirmation-sender` has marked it. */
@@ -17,7 +18,8 @@ export interface ConfirmationMessage {
 /**
  * `event-processor`: normalises each queue message (S3 notification, EventBridge event or API event), writes
  * each event once (conditional put, TTL), then queues its confirmation. A duplicate is logged and dropped; a
- * message that cannot be normalised fails only its own record, so it reaches the DLQ after maxReceiveCount.
+ * message that cannot be normalised or stored fails only its own record, logged with its id and reason, so it
+ * reaches the DLQ after maxReceiveCount.
  */
 export function eventProcessorHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
     const tableName = process.env.EVENTS_TABLE ?? "";
@@ -64,8 +66,7 @@ export function eventProcessorHandler(): (event: SQSEvent, context: Context) => 
         const receivedAt = new Date(Number(record.attributes?.SentTimestamp) || Date.now()).toISOString();
         const normalised = normaliseMessage(record.body, receivedAt);
         if (!normalised.ok) {
-            console.error(JSON.stringify({ message: "unprocessable message", messageId: record.messageId, reason: normalised.reason }));
-            throw new Error(`message ${record.messageId}: ${normalised.reason}`);
+            throw new Error(`unprocessable message: ${normalised.reason}`);
         }
         if (normalised.ignored) {
             console.log(JSON.stringify({ message: "ignored", messageId: record.messageId, reason: normalised.ignored }));
@@ -81,5 +82,5 @@ export function eventProcessorHandler(): (event: SQSEvent, context: Context) => 
     };
 
     return async (event, context) =>
-        processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+        processPartialResponse(event, loggingFailures("event-processor", handleRecord), processor, { context, throwOnFullBatchFailure: false });
 }

@@ -2,6 +2,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { badRequest, jsonResponse } from "../shared/http";
+import { stringProblem } from "../shared/message-schema";
+import { MAX_EVENT_ID_LENGTH } from "./event-format";
 
 /** `GET /events/{eventId}`: the stored record with its status, or 404 JSON when unknown. */
 export function eventReaderHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
@@ -10,8 +12,9 @@ export function eventReaderHandler(): (event: APIGatewayProxyEvent) => Promise<A
 
     return async event => {
         const eventId = event.pathParameters?.eventId;
-        if (!eventId || eventId.length > 256) {
-            return badRequest("eventId path parameter is missing or longer than 256 characters", ["eventId"]);
+        const problem = eventId ? stringProblem(eventId, MAX_EVENT_ID_LENGTH) : "is missing";
+        if (!eventId || problem) {
+            return badRequest("The eventId is invalid", [`eventId: ${problem}`]);
         }
         const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { eventId } }));
         if (!Item) {

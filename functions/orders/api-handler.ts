@@ -3,13 +3,14 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "crypto";
-import { number, object, size, string } from "superstruct";
 import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
 import { check } from "../shared/validation";
-import { MAX_ID_LENGTH, OrderRequest, statusTransition } from "./order-rules";
+import { orderRequestMessage } from "./order-messages";
+import { OrderRequest, statusTransition } from "./order-rules";
 
 /**
- * `POST /order`: checks the request's shape (JSON object, exact fields, types, sizes → 400), records the
+ * `POST /order`: checks the request against its message definition (JSON object, exact fields, types, bounds,
+ * well-formed text, bounded metadata → 400), records the
  * order as PENDING and starts the order state machine with the orderId as execution name → 202.
  * If the workflow cannot be started (after the SDK's retries) the order is marked FAILED with the cause → 503.
  * Env: ORDERS_TABLE, STATE_MACHINE_ARN.
@@ -19,13 +20,7 @@ export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewa
     const stepFunctions = new SFNClient({});
     const tableName = process.env.ORDERS_TABLE;
     const stateMachineArn = process.env.STATE_MACHINE_ARN;
-    // Shape only; formats and business rules are ValidateOrder's, so they end as a stored REJECTED order.
-    const orderShape = object({
-        customerId: size(string(), 1, MAX_ID_LENGTH),
-        productId: size(string(), 1, MAX_ID_LENGTH),
-        quantity: number(),
-        price: number(),
-    });
+    const orderShape = orderRequestMessage().struct;
 
     return async event => {
         const body = parseJsonBody(event);

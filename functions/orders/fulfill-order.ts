@@ -1,13 +1,18 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { loggingFailures } from "../shared/sqs-records";
+import { check } from "../shared/validation";
+import { orderQueueMessage } from "./order-messages";
 import { fulfilmentSucceeds, isConditionFailure, randomSource, shipment, statusTransition, successRateFrom } from "./order-rules";
 
 /**
  * Order queue consumer: simulates fulfilment, succeeding with probability SUCCESS_RATE (FULFILLMENT_SEED
  * makes it repeatable). Success: PROCESSING → FULFILLED with shipping details. Failure: the last error is
- * noted on the order and the record is reported failed so SQS redelivers it (DLQ after the last receive).
+ * noted on the order and the record is reported failed so SQS redelivers it (DLQ after the last receive). A body
+ * that is not an order message, or names no order, fails the same way, so it reaches the DLQ; every failure is
+ * logged with its reason.
  * Env: ORDERS_TABLE, SUCCESS_RATE, FULFILLMENT_SEED.
  */
 export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
@@ -16,9 +21,29 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
     const tableName = process.env.ORDERS_TABLE;
     const successRate = successRateFrom(process.env.SUCCESS_RATE);
     const random = randomSource(process.env.FULFILLMENT_SEED);
+    const messageShape = orderQueueMessage();
+
+    /** After a failed condition: a late duplicate of an order that left PROCESSING is done; a message naming no order is poison. */
+    const notProcessing = async (record: SQSRecord, orderId: string): Promise<void> => {
+        const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { order_id: orderId }, ConsistentRead: true }));
+        if (!Item) {
+            throw new Error(`no order ${orderId} exists`);
+        }
+        console.log(JSON.stringify({ event: "order-not-processing", messageId: record.messageId, orderId, status: Item.status }));
+    };
 
     const fulfil = async (record: SQSRecord): Promise<void> => {
-        const { orderId } = JSON.parse(record.body) as { orderId: string };
+        let body: unknown;
+        try {
+            body = JSON.parse(record.body);
+        } catch (error) {
+            throw new Error(`body is not JSON: ${(error as Error).message}`);
+        }
+        const checked = check(body, messageShape);
+        if (!checked.ok) {
+            throw new Error(`not an order message: ${checked.problems.join("; ")}`);
+        }
+        const { orderId } = checked.value;
         const now = new Date();
         const attempt = Number(record.attributes.ApproximateReceiveCount);
         if (!fulfilmentSucceeds(random, successRate)) {
@@ -34,7 +59,7 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
                 }));
             } catch (error) {
                 if (isConditionFailure(error)) {
-                    return; // Already fulfilled or failed: a late duplicate has nothing left to do.
+                    return notProcessing(record, orderId);
                 }
                 throw error;
             }
@@ -49,9 +74,10 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
             if (!isConditionFailure(error)) {
                 throw error;
             }
+            await notProcessing(record, orderId);
         }
     };
 
     // A batch where every attempt fails is still a normal outcome: report the records instead of raising a Lambda error.
-    return (event, context) => processPartialResponse(event, fulfil, processor, { context, throwOnFullBatchFailure: false });
+    return (event, context) => processPartialResponse(event, loggingFailures("fulfill-order", fulfil), processor, { context, throwOnFullBatchFailure: false });
 }

@@ -9,12 +9,14 @@ export interface StatusChange {
     detail?: string;
 }
 
-/** What `POST /order` accepts; the API checks only this shape, ValidateOrder checks the business rules. */
+/** What `POST /order` accepts (order-messages.ts holds its rules); ValidateOrder checks the business rules. */
 export interface OrderRequest {
     customerId: string;
     productId: string;
     quantity: number;
     price: number;
+    /** Free-form, bounded (depth, keys, size); stored with the order as sent. */
+    metadata?: Record<string, unknown>;
 }
 
 export interface ValidationResult {
@@ -30,21 +32,6 @@ export const ORDER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 export const MAX_ID_LENGTH = 64;
 export const CARRIERS = ["STANDARD_SHIPPING", "EXPRESS_SHIPPING", "OVERNIGHT_SHIPPING"];
 export const DEFAULT_SUCCESS_RATE = 0.7;
-
-/** JSON Schema of the request shape, used by API Gateway's validator (the api-handler checks the same with superstruct). */
-export const ORDER_REQUEST_JSON_SCHEMA = {
-    $schema: "http://json-schema.org/draft-04/schema#",
-    title: "OrderRequest",
-    type: "object",
-    required: ["customerId", "productId", "quantity", "price"],
-    additionalProperties: false,
-    properties: {
-        customerId: { type: "string", minLength: 1, maxLength: MAX_ID_LENGTH },
-        productId: { type: "string", minLength: 1, maxLength: MAX_ID_LENGTH },
-        quantity: { type: "number" },
-        price: { type: "number" },
-    },
-};
 
 /** A value as a rejection reason shows it; never throws, whatever the input. */
 function shown(value: unknown): string {

@@ -2,11 +2,20 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createHash } from "crypto";
-import { object, pattern, string } from "superstruct";
+import { message, text } from "../shared/message-schema";
+import { loggingFailures } from "../shared/sqs-records";
 import { check } from "../shared/validation";
 
-/** What `POST /builds` accepts; the API's JSON Schema says the same, this guards messages that bypass the API. */
+/** A commit id: ASCII letters, digits, `.`, `_`, `-` (so no surrogate, control character or path separator can pass). */
 export const COMMIT_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * `POST /builds`: API Gateway's model (the route has no handler of its own) and build-worker's check of each
+ * message, which also guards messages that bypass the API. A function: handler factories build their own structs.
+ */
+export function buildRequestMessage() {
+    return message("BuildRequest", { commit: text({ max: 64, pattern: COMMIT_PATTERN }) }, ["commit"]);
+}
 
 /** The same SQS message always maps to the same build id, so a redelivery cannot make a second artifact. */
 export function buildIdOf(commit: string, messageId: string): string {
@@ -45,8 +54,8 @@ export async function putObjectSendsIfNoneMatch(): Promise<boolean> {
 /**
  * `build-worker`: consumes build requests `{"commit": "..."}`, simulates a build and uploads
  * `build-<id>.zip` to BUILDS_BUCKET exactly once per message (`IfNoneMatch: "*"`). A bad body fails
- * only its own record (partial batch response). Every invocation fails while the runtime's client-s3
- * would drop IfNoneMatch, so nothing is ever written without it.
+ * only its own record (partial batch response), logged with its id and reason; the DLQ after maxReceiveCount.
+ * Every invocation fails while the runtime's client-s3 would drop IfNoneMatch, so nothing is ever written without it.
  */
 export function buildWorkerHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
     const bucket = process.env.BUILDS_BUCKET ?? "";
@@ -60,18 +69,18 @@ export function buildWorkerHandler(): (event: SQSEvent, context: Context) => Pro
         }
     });
     ifNoneMatchSent.catch(error => console.error(JSON.stringify({ event: "sdk-unsupported", message: (error as Error).message })));
-    const requestSchema = object({ commit: pattern(string(), COMMIT_PATTERN) });
+    const requestSchema = buildRequestMessage().struct;
 
     const buildOne = async (record: SQSRecord): Promise<void> => {
         let body: unknown;
         try {
             body = JSON.parse(record.body);
         } catch (error) {
-            throw new Error(`message ${record.messageId}: body is not JSON (${(error as Error).message})`);
+            throw new Error(`body is not JSON (${(error as Error).message})`);
         }
         const checked = check(body, requestSchema);
         if (!checked.ok) {
-            throw new Error(`message ${record.messageId}: invalid build request: ${checked.problems.join("; ")}`);
+            throw new Error(`invalid build request: ${checked.problems.join("; ")}`);
         }
         const { commit } = checked.value;
         const buildId = buildIdOf(commit, record.messageId);
@@ -98,6 +107,6 @@ export function buildWorkerHandler(): (event: SQSEvent, context: Context) => Pro
 
     return async (event, context) => {
         await ifNoneMatchSent;
-        return processPartialResponse(event, buildOne, processor, { context, throwOnFullBatchFailure: false });
+        return processPartialResponse(event, loggingFailures("build-worker", buildOne), processor, { context, throwOnFullBatchFailure: false });
     };
 }

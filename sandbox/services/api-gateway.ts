@@ -459,7 +459,8 @@ export function createApiGatewayService(ctx: SandboxContext): SandboxService {
         const request = {
             method: httpMethod, path: `/${segments.map(encodeURIComponent).join("/")}`, query, rawHeaders: req.rawHeaders, headers: req.headers,
             body: body.toString("utf8"), requestId, pathParameters: matched.pathParameters,
-            contentType: String(req.headers["content-type"] ?? JSON_CONTENT).split(";")[0].trim().toLowerCase(),
+            // Models and templates are picked by the whole header value, as LocalStack compares it; no header counts as JSON (AWS docs).
+            contentType: req.headers["content-type"] ?? JSON_CONTENT,
             host: req.headers.host ?? "localhost", sourceIp: req.socket.remoteAddress ?? "127.0.0.1", userAgent: req.headers["user-agent"],
         };
         const invalid = validate(api, method, request);

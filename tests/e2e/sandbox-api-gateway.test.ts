@@ -146,7 +146,7 @@ describe("sandbox API Gateway service", () => {
         const before = sentMessages.length;
         const response = await fetch(`${base}/builds`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "commit=abc123" });
         expect(response.status).to.equal(415);
-        expect(await response.json()).to.deep.equal({ message: "Unsupported Media Type" });
+        expect(await response.json()).to.deep.equal({ message: "Unsupported Media Type: send the body as JSON with the header Content-Type: application/json" });
         expect(sentMessages.length).to.equal(before);
     });
 

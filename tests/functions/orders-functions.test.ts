@@ -217,8 +217,20 @@ describe("order functions (serialized archives)", () => {
 
         it("ignores a duplicate delivery of an order that already left PROCESSING", async () => {
             documents.on(UpdateCommand).rejects(conditionFailed());
-            const result = await handlerOf("fulfill-order", { SUCCESS_RATE: "1" })(sqsEvent([message]), {});
-            expect(result).to.deep.equal({ batchItemFailures: [] });
+            documents.on(GetCommand).resolves({ Item: { order_id: ORDER_ID, status: "FULFILLED" } });
+            for (const rate of ["0", "1"]) {
+                const result = await handlerOf("fulfill-order", { SUCCESS_RATE: rate })(sqsEvent([message]), {});
+                expect(result, `rate ${rate}`).to.deep.equal({ batchItemFailures: [] });
+            }
+        });
+
+        it("fails a message naming no order, or no order message at all, so it reaches the DLQ", async () => {
+            documents.on(UpdateCommand).rejects(conditionFailed());
+            documents.on(GetCommand).resolves({});
+            const event = sqsEvent([message, {}, { orderId: "../x" }]);
+            event.Records.push({ ...event.Records[0], messageId: "m-3", body: "{not json" });
+            const result = await handlerOf("fulfill-order", { SUCCESS_RATE: "1" })(event, {});
+            expect(result.batchItemFailures).to.have.deep.members(["m-0", "m-1", "m-2", "m-3"].map(itemIdentifier => ({ itemIdentifier })));
         });
 
         it("reports only the records whose update failed for another reason", async () => {
@@ -230,27 +242,81 @@ describe("order functions (serialized archives)", () => {
 
     describe("order-dlq-processor", () => {
         const message = { orderId: ORDER_ID, customerId: "CUST-0001", productId: "PROD-0001", quantity: 1, price: 5, totalAmount: 5 };
+        const lastError = "Fulfilment attempt 3 failed: warehouse could not ship the order";
+        const processing = { order_id: ORDER_ID, status: "PROCESSING", lastError, fulfilmentAttempts: 3 };
+        const dlq = (...args: Parameters<typeof sqsEvent>) => handlerOf("order-dlq-processor")(sqsEvent(...args), {});
 
-        it("records the failed order with attempts and last error, then marks the order FAILED", async () => {
-            const order = { order_id: ORDER_ID, status: "PROCESSING", lastError: "Fulfilment attempt 3 failed: warehouse could not ship the order" };
-            documents.on(GetCommand).resolves({ Item: order });
-            const result = await handlerOf("order-dlq-processor")(sqsEvent([message], 4), {});
-            expect(result).to.deep.equal({ batchItemFailures: [] });
+        it("moves a PROCESSING order to FAILED (conditional), then records it once in failed_orders with attempts and last error", async () => {
+            const failed = { ...processing, status: "FAILED", dlqMessageId: "m-0", updatedAt: "2026-01-01T00:00:00.000Z" };
+            documents.on(GetCommand).resolves({ Item: processing });
+            documents.on(UpdateCommand).resolves({ Attributes: failed });
+            expect(await dlq([message], 4)).to.deep.equal({ batchItemFailures: [] });
+            const update = documents.commandCalls(UpdateCommand)[0].args[0].input;
+            expect(update).to.deep.include({ TableName: ORDERS, ConditionExpression: "#status = :from", ReturnValues: "ALL_NEW" });
+            expect(update.ExpressionAttributeValues).to.deep.include({ ":from": "PROCESSING", ":to": "FAILED", ":lastError": lastError, ":dlqMessageId": "m-0" });
             const put = documents.commandCalls(PutCommand)[0].args[0].input;
             expect(put).to.deep.include({ TableName: FAILED, ConditionExpression: "attribute_not_exists(order_id)" });
-            expect(put.Item).to.deep.include({ order_id: ORDER_ID, order, attempts: 4, lastError: order.lastError });
-            expect(Number.isNaN(Date.parse(put.Item!.failedAt))).to.equal(false);
-            const update = documents.commandCalls(UpdateCommand)[0].args[0].input;
-            expect(update).to.deep.include({ TableName: ORDERS, ConditionExpression: "#status = :from" });
-            expect(update.ExpressionAttributeValues).to.deep.include({ ":from": "PROCESSING", ":to": "FAILED", ":lastError": order.lastError });
+            expect(put.Item).to.deep.include({ order_id: ORDER_ID, order: failed, attempts: 3, dlqReceiveCount: 4, lastError, failedAt: failed.updatedAt, dlqMessageId: "m-0" });
         });
 
-        it("handles a duplicate DLQ delivery without error or a second record", async () => {
-            documents.on(GetCommand).resolves({ Item: { order_id: ORDER_ID, status: "FAILED" } });
+        for (const status of ["FULFILLED", "REJECTED", "PENDING"]) {
+            it(`changes nothing and records nothing for an order that is ${status} (a stale DLQ copy)`, async () => {
+                documents.on(GetCommand).resolves({ Item: { ...processing, status } });
+                expect(await dlq([message])).to.deep.equal({ batchItemFailures: [] });
+                expect(documents.commandCalls(UpdateCommand)).to.have.length(0);
+                expect(documents.commandCalls(PutCommand)).to.have.length(0);
+            });
+        }
+
+        it("changes nothing for an order another DLQ message already failed (a duplicate copy)", async () => {
+            documents.on(GetCommand).resolves({ Item: { ...processing, status: "FAILED", dlqMessageId: "another-message" } });
+            expect(await dlq([message])).to.deep.equal({ batchItemFailures: [] });
+            expect(documents.commandCalls(UpdateCommand)).to.have.length(0);
+            expect(documents.commandCalls(PutCommand)).to.have.length(0);
+        });
+
+        it("finishes its own earlier attempt: the order it already failed gets its row, once", async () => {
+            documents.on(GetCommand).resolves({ Item: { ...processing, status: "FAILED", dlqMessageId: "m-0" } });
             documents.on(PutCommand).rejects(conditionFailed());
+            expect(await dlq([message], 2)).to.deep.equal({ batchItemFailures: [] });
+            expect(documents.commandCalls(UpdateCommand)).to.have.length(0);
+            expect(documents.commandCalls(PutCommand)[0].args[0].input.Item).to.deep.include({ order_id: ORDER_ID, dlqMessageId: "m-0" });
+        });
+
+        it("loses the race to a late fulfilment without recording anything", async () => {
+            documents.on(GetCommand).resolvesOnce({ Item: processing }).resolves({ Item: { ...processing, status: "FULFILLED" } });
             documents.on(UpdateCommand).rejects(conditionFailed());
-            const result = await handlerOf("order-dlq-processor")(sqsEvent([message], 5), {});
-            expect(result).to.deep.equal({ batchItemFailures: [] });
+            expect(await dlq([message])).to.deep.equal({ batchItemFailures: [] });
+            expect(documents.commandCalls(PutCommand)).to.have.length(0);
+        });
+
+        const poison: [string, string][] = [
+            ["a body that is not JSON", "{not json"],
+            ["JSON without an orderId", JSON.stringify({ customerId: "CUST-0001" })],
+            ["an orderId that is not a UUID", JSON.stringify({ orderId: "../../etc" })],
+            ["JSON null", "null"],
+        ];
+        for (const [what, body] of poison) {
+            it(`records ${what} as an unprocessable failed_orders row and deletes it (no retry loop)`, async () => {
+                const event = sqsEvent([{}]);
+                event.Records[0].body = body;
+                expect(await handlerOf("order-dlq-processor")(event, {})).to.deep.equal({ batchItemFailures: [] });
+                const put = documents.commandCalls(PutCommand)[0].args[0].input;
+                expect(put.Item).to.deep.include({ order_id: "unprocessable:m-0", reason: "unprocessable", body, dlqMessageId: "m-0" });
+                expect(put.Item!.problems).to.be.an("array").with.length.above(0);
+                expect(documents.commandCalls(UpdateCommand)).to.have.length(0);
+            });
+        }
+
+        it("records a message for an order that does not exist as unprocessable", async () => {
+            documents.on(GetCommand).resolves({});
+            expect(await dlq([message])).to.deep.equal({ batchItemFailures: [] });
+            expect(documents.commandCalls(PutCommand)[0].args[0].input.Item).to.deep.include({ order_id: "unprocessable:m-0", problems: [`orderId: no order ${ORDER_ID} exists`] });
+        });
+
+        it("fails only the record whose storage call failed, so the DLQ's own redrive bounds its attempts", async () => {
+            documents.on(GetCommand).rejectsOnce(Object.assign(new Error("slow down"), { name: "ProvisionedThroughputExceededException" })).resolves({ Item: { ...processing, status: "FULFILLED" } });
+            expect(await dlq([message, message])).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m-0" }] });
         });
     });
 

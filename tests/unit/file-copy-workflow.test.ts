@@ -71,7 +71,7 @@ describe("FileCopyWorkflow component", () => {
         const resources = await resourcesUnder("fcw-dev");
         const method = one(resources, "aws:apigateway/method:Method", m => m.inputs.httpMethod === "POST");
         const model = one(resources, "aws:apigateway/model:Model");
-        expect(method.inputs.requestModels).to.deep.equal({ "application/json": model.inputs.name });
+        expect(method.inputs.requestModels["application/json"]).to.equal(model.inputs.name);
         expect(method.inputs.requestValidatorId).to.be.a("string").with.length.above(0);
         const schema = JSON.parse(model.inputs.schema);
         expect(schema.required).to.deep.equal(["sourceBucket", "sourceKey", "destinationBuckets"]);

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { OrderFulfillment } from "../../components/order-fulfillment";
+import { JSON_CONTENT_TYPES } from "../../components/shared/rest-api";
 import { RecordedResource } from "../../sandbox/mock-cloud";
 import { synthesizeStack } from "../support/program";
 import { one, ofType, promiseOf, resourcesUnder, statementsOfRole } from "../support/pulumi";
@@ -80,7 +81,7 @@ describe("OrderFulfillment component", () => {
         expect(statements("get-order")).to.deep.equal([logs("get-order"), ["ReadOrder", ["dynamodb:GetItem"], [ordersArn]], traces]);
         expect(statements("fulfill-order")).to.deep.equal([
             logs("fulfill-order"),
-            ["UpdateOrder", ["dynamodb:UpdateItem"], [ordersArn]],
+            ["UpdateOrder", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [ordersArn]],
             ["ConsumeOrderQueue", consume, [arn("sqs", "dofs-dev-order-queue")]],
             traces,
         ]);
@@ -121,7 +122,9 @@ describe("OrderFulfillment component", () => {
         const schema = JSON.parse(model.inputs.schema);
         expect(schema).to.deep.include({ additionalProperties: false, required: ["customerId", "productId", "quantity", "price"] });
         const post = methods.find(m => m.inputs.httpMethod === "POST")!;
-        expect(post.inputs.requestModels).to.deep.equal({ "application/json": model.inputs.name });
+        expect(post.inputs.requestModels).to.deep.equal(Object.fromEntries(JSON_CONTENT_TYPES.map(contentType => [contentType, model.inputs.name])));
+        expect(schema.properties.metadata).to.deep.include({ type: "object", maxProperties: 20 });
+        expect(schema.properties.quantity).to.deep.equal({ type: "integer", minimum: -100_000, maximum: 100_000 });
         const get = methods.find(m => m.inputs.httpMethod === "GET")!;
         expect(get.inputs.requestParameters).to.deep.equal({ "method.request.path.orderId": true });
         const permissions = ofType(resources, "aws:lambda/permission:Permission").map(p => [p.inputs.function, p.inputs.sourceArn.replace(/^.*\/\*\//, "")]);
@@ -131,7 +134,7 @@ describe("OrderFulfillment component", () => {
     it("alarms on DLQ depth above the threshold, every function's errors and failed executions, all to the alerts topic", () => {
         const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map(a => a.inputs);
         const topic = [outputs.alertsTopicArn];
-        const dlq = alarms.find(a => a.metricName === "ApproximateNumberOfMessagesVisible")!;
+        const dlq = alarms.find(a => a.metricName === "ApproximateNumberOfMessagesVisible" && a.dimensions.QueueName === "dofs-dev-order-queue-dlq")!;
         expect(dlq).to.deep.include({ namespace: "AWS/SQS", threshold: 7, comparisonOperator: "GreaterThanThreshold", dimensions: { QueueName: "dofs-dev-order-queue-dlq" }, alarmActions: topic });
         const errors = alarms.filter(a => a.metricName === "Errors");
         expect(errors.map(a => a.dimensions.FunctionName)).to.have.members(
@@ -139,7 +142,19 @@ describe("OrderFulfillment component", () => {
         expect(errors.every(a => a.threshold === 0 && a.comparisonOperator === "GreaterThanThreshold" && a.alarmActions[0] === topic[0])).to.equal(true);
         const failed = alarms.find(a => a.metricName === "ExecutionsFailed")!;
         expect(failed).to.deep.include({ namespace: "AWS/States", dimensions: { StateMachineArn: outputs.stateMachineArn }, alarmActions: topic });
-        expect(alarms).to.have.length(9);
+        expect(alarms).to.have.length(11);
+    });
+
+    it("bounds the order DLQ: parked after 5 dlq-processor receives, with alarms on parked and unprocessable messages", () => {
+        const dlq = one(resources, "aws:sqs/queue:Queue", q => q.inputs.name === "dofs-dev-order-queue-dlq");
+        const parking = one(resources, "aws:sqs/queue:Queue", q => q.inputs.name === "dofs-dev-order-queue-dlq-parking");
+        expect(JSON.parse(dlq.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: parking.state.arn, maxReceiveCount: 5 });
+        const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map(a => a.inputs);
+        expect(alarms.find(a => a.dimensions?.QueueName === "dofs-dev-order-queue-dlq-parking")).to.deep.include({ threshold: 0, alarmActions: [outputs.alertsTopicArn] });
+        const filter = one(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
+        expect(filter.inputs).to.deep.include({ logGroupName: "/aws/lambda/dofs-dev-order-dlq-processor", pattern: "\"order-message-unprocessable\"" });
+        const unprocessable = alarms.find(a => a.metricName === filter.inputs.metricTransformation.name)!;
+        expect(unprocessable).to.deep.include({ namespace: filter.inputs.metricTransformation.namespace, threshold: 0, alarmActions: [outputs.alertsTopicArn] });
     });
 
     it("encrypts the alerts topic with a rotating key only this account's alarms may use, and subscribes the alert email", () => {

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { BUILD_REQUEST_SCHEMA, ReplicationPipeline } from "../../components/replication-pipeline";
+import { ReplicationPipeline } from "../../components/replication-pipeline";
+import { JSON_CONTENT_TYPES } from "../../components/shared/rest-api";
+import { buildRequestMessage } from "../../functions/replication/build-worker";
 import { RecordedResource } from "../../sandbox/mock-cloud";
 import { one, ofType, promiseOf, resourcesUnder, statementsOfRole } from "../support/pulumi";
 
@@ -151,16 +153,19 @@ describe("ReplicationPipeline (mocks)", () => {
         const integration = one(resources, "aws:apigateway/integration:Integration", resource => resource.name === "rp-unit-api-post-builds");
         const builds = one(resources, "aws:apigateway/resource:Resource", resource => resource.name === "rp-unit-api-builds");
         expect(builds.inputs.pathPart).to.equal("builds");
-        expect(method.inputs).to.deep.include({ httpMethod: "POST", requestModels: { "application/json": model.inputs.name } });
+        const everyJsonType = <T>(value: T) => Object.fromEntries(JSON_CONTENT_TYPES.map(contentType => [contentType, value]));
+        expect(method.inputs).to.deep.include({ httpMethod: "POST", requestModels: everyJsonType(model.inputs.name) });
         expect(method.inputs.requestValidatorId).to.be.a("string");
-        expect(JSON.parse(model.inputs.schema)).to.deep.equal(BUILD_REQUEST_SCHEMA);
+        expect(JSON.parse(model.inputs.schema)).to.deep.equal(buildRequestMessage().json);
         expect(integration.inputs).to.deep.include({
             type: "AWS",
             integrationHttpMethod: "POST",
             uri: `arn:aws:apigateway:us-east-1:sqs:path/${ACCOUNT}/rpu-build-requests`,
-            requestTemplates: { "application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)" },
+            requestTemplates: everyJsonType("Action=SendMessage&MessageBody=$util.urlEncode($input.json('$'))"),
             passthroughBehavior: "NEVER",
         });
+        const unsupported = one(resources, "aws:apigateway/response:Response", resource => resource.name === "rp-unit-api-unsupported-media-type");
+        expect(JSON.parse(unsupported.inputs.responseTemplates["application/json"]).message).to.contain("Content-Type: application/json");
         const apiRole = one(resources, "aws:iam/role:Role", resource => resource.state.arn === integration.inputs.credentials);
         expect(statementsOfRole(resources, apiRole.state.arn)).to.deep.equal([
             { Sid: "SendToQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [`arn:aws:sqs:us-east-1:${ACCOUNT}:rpu-build-requests`] },
@@ -176,9 +181,15 @@ describe("ReplicationPipeline (mocks)", () => {
     });
 
     it("accepts only a commit of 1-64 safe characters and nothing else", () => {
-        const pattern = new RegExp((BUILD_REQUEST_SCHEMA.properties as any).commit.pattern);
+        const schema = buildRequestMessage().json;
+        const pattern = new RegExp((schema.properties as any).commit.pattern);
         expect(["abc123", "v1.2.3", "feature_x-1"].every(commit => pattern.test(commit))).to.equal(true);
-        expect(["", "a b", "../etc", "x".repeat(65)].some(commit => pattern.test(commit))).to.equal(false);
-        expect(BUILD_REQUEST_SCHEMA).to.deep.include({ required: ["commit"], additionalProperties: false });
+        expect(["", "a b", "../etc", "x".repeat(65), "abc\ud800"].some(commit => pattern.test(commit))).to.equal(false);
+        expect(schema).to.deep.include({ required: ["commit"], additionalProperties: false });
+    });
+
+    it("alarms when build requests reach their DLQ", () => {
+        const alarm = one(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", resource => resource.inputs.dimensions?.QueueName === "rpu-build-requests-dlq");
+        expect(alarm.inputs).to.deep.include({ metricName: "ApproximateNumberOfMessagesVisible", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
     });
 });

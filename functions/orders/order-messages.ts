@@ -1,0 +1,30 @@
+import { pattern, string, type } from "superstruct";
+import { decimal, Field, integer, jsonObject, message, text } from "../shared/message-schema";
+import { MAX_ID_LENGTH, ORDER_ID_PATTERN } from "./order-rules";
+
+/** Largest quantity and price (in either sign) an order may carry: their product in cents stays an exact integer. */
+export const MAX_QUANTITY = 100_000;
+export const MAX_PRICE = 1_000_000;
+
+/**
+ * `POST /order`: what the store can hold and the workflow can compute (types, bounds, 2-decimal prices, bounded
+ * metadata). Formats and business rules (CUST-/PROD- ids, positive quantity and price) are ValidateOrder's, so a
+ * request that breaks them is accepted and ends as a stored REJECTED order with its reasons.
+ * Built by a function, not a module constant: handler factories are serialized and must create their structs.
+ */
+export function orderRequestMessage() {
+    return message("OrderRequest", {
+        customerId: text({ max: MAX_ID_LENGTH, singleLine: true }),
+        productId: text({ max: MAX_ID_LENGTH, singleLine: true }),
+        quantity: integer({ min: -MAX_QUANTITY, max: MAX_QUANTITY }),
+        price: decimal({ min: -MAX_PRICE, max: MAX_PRICE, scale: 2 }),
+        metadata: jsonObject({ maxDepth: 3, maxEntries: 20, maxKeyLength: 64, maxStringLength: 256, maxBytes: 2048 }),
+    }, ["customerId", "productId", "quantity", "price"]);
+}
+
+export type OrderRequestMessage = ReturnType<typeof orderRequestMessage> extends Field<infer T> ? T : never;
+
+/** What EnqueueOrder sends to the order queue, as its consumers read it: only the orderId matters to them. */
+export function orderQueueMessage() {
+    return type({ orderId: pattern(string(), ORDER_ID_PATTERN) });
+}
