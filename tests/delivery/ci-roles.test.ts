@@ -63,6 +63,10 @@ describe("delivery: CI roles (.github/iam)", () => {
         "aws:cloudwatch/logGroup:LogGroup": {
             actions: ["logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:ListTagsForResource", "logs:DeleteLogGroup"], arn: own,
         },
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter": {
+            actions: ["logs:PutMetricFilter", "logs:DescribeMetricFilters", "logs:DeleteMetricFilter"],
+            arn: resource => `arn:aws:logs:${region}:${account}:log-group:${resource.inputs.logGroupName}`,
+        },
         "aws:dynamodb/table:Table": {
             actions: ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTimeToLive",
                 "dynamodb:UpdateTimeToLive", "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups", "dynamodb:ListTagsOfResource"],

@@ -174,12 +174,12 @@ describe("OrderFulfillment component", () => {
         expect(one(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.include({ protocol: "email", endpoint: "ops@example.com", topic: outputs.alertsTopicArn });
     });
 
-    it("replaces the alerts topic's default policy: only the nine order alarms publish, over TLS only", () => {
+    it("replaces the alerts topic's default policy: only the eleven order alarms publish, over TLS only", () => {
         const alarmArns = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map(alarm => alarm.state.arn);
         const policy = one(resources, "aws:sns/topicPolicy:TopicPolicy");
         expect(policy.inputs.arn).to.equal(outputs.alertsTopicArn);
         const [publish, deny] = JSON.parse(policy.inputs.policy).Statement;
-        expect(publish.Condition.ArnLike["aws:SourceArn"]).to.have.members(alarmArns).and.have.length(9);
+        expect(publish.Condition.ArnLike["aws:SourceArn"]).to.have.members(alarmArns).and.have.length(11);
         expect(publish).to.deep.equal({
             Sid: "AlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: outputs.alertsTopicArn,
             Condition: { ArnLike: { "aws:SourceArn": publish.Condition.ArnLike["aws:SourceArn"] }, StringEquals: { "aws:SourceAccount": "123456789012" } },
