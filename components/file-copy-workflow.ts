@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { copyObjectHandler } from "../functions/file-copy/copy-object";
+import { failureNotificationHandler } from "../functions/file-copy/failure-notification";
 import { fileCopyRequestMessage, stepFunctionInvokerHandler } from "../functions/file-copy/step-function-invoker";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
@@ -41,20 +42,27 @@ interface DefinitionInputs {
     tableName: string;
     topicArn: string;
     copyFunctionArn: string;
+    formatFunctionArn: string;
     maxConcurrency: number;
     copyRetry: RetrySettings;
     trackingRetry: RetrySettings;
     notificationRetry: RetrySettings;
 }
 
-function retry(settings: RetrySettings): Record<string, unknown>[] {
+function retry(settings: RetrySettings, errors = ["States.ALL"]): Record<string, unknown>[] {
     return [{
-        ErrorEquals: ["States.ALL"],
+        ErrorEquals: errors,
         MaxAttempts: settings.maxAttempts,
         IntervalSeconds: settings.intervalSeconds,
         BackoffRate: settings.backoffRate,
     }];
 }
+
+/** The Lambda invoke errors AWS recommends retrying (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html); a formatter bug is not. */
+const LAMBDA_TRANSIENT_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"];
+
+/** The region of the execution, the fourth field of its ARN. */
+const EXECUTION_REGION = "States.ArrayGetItem(States.StringSplit($.executionId, ':'), 3)";
 
 /** DynamoDB number attribute from a JSONPath number (N values are strings). */
 function numberAttribute(path: string): Record<string, string> {
@@ -209,21 +217,39 @@ export function fileCopyDefinition(inputs: DefinitionInputs): string {
             CheckIfAllSuccessful: {
                 Type: "Choice",
                 Choices: [{ Variable: "$.failedCopies", NumericEquals: 0, Next: "AllCopiesSuccessful" }],
-                Default: "SendFailureNotification",
+                Default: "FormatFailureNotification",
             },
             AllCopiesSuccessful: { Type: "Succeed" },
+            // JSONPath can neither join a list into lines nor shorten a string, so a small Lambda writes the report.
+            FormatFailureNotification: {
+                Type: "Task",
+                Resource: "arn:aws:states:::lambda:invoke",
+                Parameters: { FunctionName: inputs.formatFunctionArn, "Payload.$": "$" },
+                ResultSelector: { "subject.$": "$.Payload.subject", "message.$": "$.Payload.message" },
+                ResultPath: "$.notification",
+                Retry: retry(inputs.notificationRetry, LAMBDA_TRANSIENT_ERRORS),
+                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.formatError", Next: "FormatPlainFailureNotification" }],
+                Next: "SendFailureNotification",
+            },
+            // The report without the formatter, on one line: LocalStack's intrinsic lexer (ASLIntrinsicLexer.g4) takes no control character in a literal.
+            FormatPlainFailureNotification: {
+                Type: "Pass",
+                Parameters: {
+                    "subject.$": "States.Format('File copy failed: {} of {} destinations', $.failedCopies, $.totalBuckets)",
+                    "message.$": "States.Format('⚠️ File copy failed for {} of {} destinations (status {}). File: s3://{}/{}. Failed: {}. "
+                        + "Execution: {} - console: https://{}.console.aws.amazon.com/states/home?region={}#/v2/executions/details/{} - "
+                        + `errors per bucket: DynamoDB table ${inputs.tableName}, this fileKey and sourceBucket. `
+                        + "(Plain report: the detailed one failed with {}.)', "
+                        + "$.failedCopies, $.totalBuckets, $.status, $.sourceBucket, $.sourceKey, States.JsonToString($.failedBuckets), "
+                        + `$.executionId, ${EXECUTION_REGION}, ${EXECUTION_REGION}, $.executionId, $.formatError.Error)`,
+                },
+                ResultPath: "$.notification",
+                Next: "SendFailureNotification",
+            },
             SendFailureNotification: {
                 Type: "Task",
                 Resource: "arn:aws:states:::sns:publish",
-                Parameters: {
-                    TopicArn: inputs.topicArn,
-                    // SNS subjects must be ASCII and at most 100 characters, so the key and the emojis live in the body.
-                    "Subject.$": "States.Format('File copy failed: {} of {} destinations', $.failedCopies, $.totalBuckets)",
-                    "Message.$": "States.Format('⚠️ File copy failed\n\n📄 File: s3://{}/{}\n📊 {} of {} copies failed, {} succeeded\n✅ Succeeded: {}\n❌ Failed: {}\n\n🔍 Errors: {}\n\n🆔 Execution: {}\n🗂️ Tracking record: DynamoDB table "
-                        + `${inputs.tableName}` + ", fileKey = {}, sourceBucket = {}\n🖥️ Console: Step Functions > State machines > executions > {}', "
-                        + "$.sourceBucket, $.sourceKey, $.failedCopies, $.totalBuckets, $.successfulCopies, States.JsonToString($.succeededBuckets), "
-                        + "States.JsonToString($.failedBuckets), States.JsonToString($.failures), $.executionId, $.sourceKey, $.sourceBucket, $.executionId)",
-                },
+                Parameters: { TopicArn: inputs.topicArn, "Subject.$": "$.notification.subject", "Message.$": "$.notification.message" },
                 ResultPath: null,
                 Retry: retry(inputs.notificationRetry),
                 Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notificationError", Next: "NotificationFailed" }],
@@ -288,8 +314,19 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             timeoutSeconds: 60,
         }, child);
 
-        const definition = pulumi.all([table.name, topic.arn, copyFunction.arn]).apply(([tableName, topicArn, copyFunctionArn]) => fileCopyDefinition({
-            tableName, topicArn, copyFunctionArn,
+        const formatFunction = new LambdaFunction(`${name}-format-failure-notification`, {
+            platform,
+            functionName: "format-failure-notification",
+            description: "Writes the file-copy failure notification: the file, one line per failed bucket, where to look",
+            handlerFactory: failureNotificationHandler,
+            // Names only, to point the reader at them; it reads neither.
+            environment: { TRACKING_TABLE_NAME: table.name, COPY_LOG_GROUP_NAME: copyFunction.logGroup.name },
+            runtimePackages: ["superstruct"],
+            timeoutSeconds: 10,
+        }, child);
+
+        const definition = pulumi.all([table.name, topic.arn, copyFunction.arn, formatFunction.arn]).apply(([tableName, topicArn, copyFunctionArn, formatFunctionArn]) => fileCopyDefinition({
+            tableName, topicArn, copyFunctionArn, formatFunctionArn,
             maxConcurrency: args.maxConcurrency ?? 10,
             copyRetry: args.copyRetry ?? DEFAULT_COPY_RETRY,
             trackingRetry: args.trackingRetry ?? DEFAULT_TRACKING_RETRY,
@@ -302,8 +339,9 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             statements: [
                 { sid: "TrackRuns", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.arn] },
                 { sid: "PublishFailures", actions: ["sns:Publish"], resources: [topic.arn] },
-                // The definition invokes the unqualified ARN, so no version or alias (`:*`) grant.
+                // The definition invokes unqualified ARNs, so no version or alias (`:*`) grant.
                 { sid: "InvokeCopy", actions: ["lambda:InvokeFunction"], resources: [copyFunction.arn] },
+                { sid: "InvokeNotificationFormatter", actions: ["lambda:InvokeFunction"], resources: [formatFunction.arn] },
             ],
         }, child);
         publishersOnlyTopicPolicy(`${name}-failures-policy`, {

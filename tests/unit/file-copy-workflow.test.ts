@@ -38,13 +38,15 @@ describe("FileCopyWorkflow component", () => {
         expect(JSON.parse(local.inputs.definition).States.CopyToMultipleBuckets.MaxConcurrency).to.equal(4);
     });
 
-    it("wires the definition's tasks to this table, topic and copy function", async () => {
+    it("wires the definition's tasks to this table, topic, copy function and notification formatter", async () => {
         const machine = one(await resourcesUnder("fcw-dev"), "aws:sfn/stateMachine:StateMachine");
         const states = JSON.parse(machine.inputs.definition).States;
         expect(states.LogWorkflowStart.Parameters.TableName).to.equal("fcd-file-copy-tracking");
         expect(states.UpdateDynamoDBFinal.Parameters.TableName).to.equal("fcd-file-copy-tracking");
         expect(states.SendFailureNotification.Parameters.TopicArn).to.equal(`arn:aws:sns:us-east-1:${ACCOUNT}:fcd-file-copy-failures`);
         expect(states.CopyToMultipleBuckets.ItemProcessor.States.CopyObject.Parameters.FunctionName).to.equal(`arn:aws:lambda:us-east-1:${ACCOUNT}:function:fcd-copy-object`);
+        expect(states.FormatFailureNotification.Parameters.FunctionName).to.equal(`arn:aws:lambda:us-east-1:${ACCOUNT}:function:fcd-format-failure-notification`);
+        expect(states.FormatPlainFailureNotification.Parameters["message.$"]).to.include("DynamoDB table fcd-file-copy-tracking");
     });
 
     it("creates the encrypted tracking table keyed fileKey/sourceBucket with PITR only outside local", async () => {
@@ -120,18 +122,27 @@ describe("FileCopyWorkflow component", () => {
         });
     });
 
-    it("gives the state machine role only the table writes, the topic publish and the copy function invoke", async () => {
+    it("gives the notification formatter no permission beyond its own logs, and the names it points readers to", async () => {
+        const resources = await resourcesUnder("fcw-dev");
+        const fn = one(resources, "aws:lambda/function:Function", f => f.inputs.name === "fcd-format-failure-notification");
+        expect(statementsOfRole(resources, fn.inputs.role).map(s => s.Sid)).to.deep.equal(["WriteOwnLogs", "WriteTraces"]);
+        expect(fn.inputs.environment.variables).to.deep.equal({ TRACKING_TABLE_NAME: "fcd-file-copy-tracking", COPY_LOG_GROUP_NAME: "/aws/lambda/fcd-copy-object" });
+    });
+
+    it("gives the state machine role only the table writes, the topic publish and the invokes of the copy function and the formatter", async () => {
         const resources = await resourcesUnder("fcw-dev");
         const machine = one(resources, "aws:sfn/stateMachine:StateMachine");
         const copyArn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:fcd-copy-object`;
-        const statements = statementsOfRole(resources, machine.inputs.roleArn).filter(s => ["TrackRuns", "PublishFailures", "InvokeCopy"].includes(s.Sid ?? ""));
+        const formatArn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:fcd-format-failure-notification`;
+        const statements = statementsOfRole(resources, machine.inputs.roleArn).filter(s => ["TrackRuns", "PublishFailures", "InvokeCopy", "InvokeNotificationFormatter"].includes(s.Sid ?? ""));
         expect(statements.map(s => [s.Sid, s.Action, s.Resource])).to.deep.equal([
             ["TrackRuns", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/fcd-file-copy-tracking`]],
             ["PublishFailures", ["sns:Publish"], [`arn:aws:sns:us-east-1:${ACCOUNT}:fcd-file-copy-failures`]],
             ["InvokeCopy", ["lambda:InvokeFunction"], [copyArn]],
+            ["InvokeNotificationFormatter", ["lambda:InvokeFunction"], [formatArn]],
         ]);
-        // The unqualified invoke suffices because the definition names the unqualified ARN.
-        expect(JSON.stringify(JSON.parse(machine.inputs.definition))).to.include(`"FunctionName":"${copyArn}"`);
+        // The unqualified invokes suffice because the definition names the unqualified ARNs.
+        expect(JSON.stringify(JSON.parse(machine.inputs.definition))).to.include(`"FunctionName":"${copyArn}"`).and.include(`"FunctionName":"${formatArn}"`);
     });
 
     it("uses the path-style API URL on local", async () => {
@@ -142,7 +153,7 @@ describe("FileCopyWorkflow component", () => {
 
     it("keeps each function archive under 256 KiB", async () => {
         const functions = ofType(await resourcesUnder("fcw-dev"), "aws:lambda/function:Function");
-        expect(functions.map(f => f.inputs.name)).to.have.members(["fcd-copy-object", "fcd-step-function-invoker"]);
+        expect(functions.map(f => f.inputs.name)).to.have.members(["fcd-copy-object", "fcd-format-failure-notification", "fcd-step-function-invoker"]);
         for (const fn of functions) {
             const size = archiveSize(PROJECT_DIR, archiveOf(fn));
             console.log(`      ${fn.inputs.name}: ${size} bytes`);
