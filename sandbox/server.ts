@@ -11,7 +11,7 @@ import { LambdaService } from "./services/lambda";
 import { S3Service } from "./services/s3";
 import { SnsService } from "./services/sns";
 import { SqsService } from "./services/sqs";
-import { createStepFunctionsService } from "./services/step-functions";
+import { createStepFunctionsService } from "./services/stepfunctions";
 import { startEventSourceMappings } from "./wiring";
 
 export interface DeployOptions {

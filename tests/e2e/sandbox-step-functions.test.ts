@@ -9,7 +9,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
-import { createStepFunctionsService } from "../../sandbox/services/step-functions";
+import { createStepFunctionsService } from "../../sandbox/services/stepfunctions";
 import { useRealSdkClients } from "../support/real-sdk-clients";
 
 const REGION = "us-east-1";

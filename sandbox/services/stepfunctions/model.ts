@@ -1,0 +1,50 @@
+import type { StateMachine } from "./library";
+
+export type Json = Record<string, any>;
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+
+export interface HistoryEvent { timestamp: number; type: string; id: number; previousEventId: number; [details: string]: unknown }
+
+export interface Execution {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    input: string;
+    status: ExecutionStatus;
+    startDate: number;
+    stopDate?: number;
+    output?: string;
+    error?: string;
+    cause?: string;
+    history: HistoryEvent[];
+    abort: () => void;
+}
+
+export interface Machine {
+    arn: string;
+    name: string;
+    roleArn: string;
+    definitionText: string;
+    definition: Json;
+    runner?: StateMachine;
+    handlers: Record<string, (input: any) => Promise<any>>;
+    retryIntervalOverrides: Record<string, number>;
+}
+
+/** An AWS-shaped service error: `__type` and status on the wire, `name` for the SDK. */
+export class ServiceError extends Error {
+    constructor(public readonly code: string, message: string, public readonly status = 400) {
+        super(message);
+        this.name = code;
+    }
+}
+
+/** Every state of a definition, nested Map iterators and Parallel branches included. */
+export function allStates(definition: Json): [string, Json][] {
+    return Object.entries<Json>(definition.States ?? {}).flatMap(([name, state]) => [
+        [name, state] as [string, Json],
+        ...(state.Iterator ? allStates(state.Iterator) : []),
+        ...(state.ItemProcessor ? allStates(state.ItemProcessor) : []),
+        ...(state.Branches ?? []).flatMap(allStates),
+    ]);
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from "crypto";
+import type { SandboxContext } from "../../cloud";
+import { record, recordLibraryEvent } from "./history";
+import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from "./library";
+import { allStates, Execution, ExecutionStatus, Json, Machine, ServiceError } from "./model";
+import { createTaskRunner } from "./tasks";
+
+export interface StepFunctionsOptions {
+    /** Pause before every Retry attempt, in ms, instead of the definition's IntervalSeconds/BackoffRate. Default: the definition's. */
+    retryIntervalMs?: number;
+}
+
+export interface StepFunctionsOperations {
+    /** The API's operations by name (AWSStepFunctions.<Name>), each taking and returning the JSON 1.0 body. */
+    operations: Record<string, (request: Json) => Json>;
+    close(): void;
+}
+
+/**
+ * The state machines the program synthesized and their executions: each execution runs the exact definition
+ * with aws-local-stepfunctions, its Task states served by the sandbox's functions and services.
+ */
+export function createStepFunctionsOperations(ctx: SandboxContext, options: StepFunctionsOptions = {}): StepFunctionsOperations {
+    const tasks = createTaskRunner(ctx);
+    const executions = new Map<string, Execution>();
+    const machines = new Map<string, Machine>();
+
+    function loadMachines(): void {
+        for (const resource of ctx.resources.filter(item => item.type === "aws:sfn/stateMachine:StateMachine")) {
+            const definitionText = String(resource.inputs.definition);
+            const definition = JSON.parse(definitionText);
+            const handlers: Machine["handlers"] = {};
+            const retryIntervalOverrides: Record<string, number> = {};
+            for (const [stateName, state] of allStates(definition)) {
+                if (state.Retry && options.retryIntervalMs !== undefined) {
+                    retryIntervalOverrides[stateName] = options.retryIntervalMs;
+                }
+                if (state.Type !== "Task") {
+                    continue;
+                }
+                if (handlers[stateName]) {
+                    ctx.log({ kind: "error", message: `state machine ${resource.state.name}: two Task states named ${stateName}; the first one's resource serves both` });
+                    continue;
+                }
+                handlers[stateName] = tasks.handlerFor(String(state.Resource));
+            }
+            machines.set(resource.state.arn, { arn: resource.state.arn, name: resource.state.name, roleArn: resource.inputs.roleArn, definitionText, definition, handlers, retryIntervalOverrides });
+        }
+    }
+
+    function machineOf(arn: string | undefined): Machine {
+        const machine = arn ? machines.get(arn) : undefined;
+        if (!machine) {
+            throw new ServiceError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${arn}'`);
+        }
+        if (!machine.runner) {
+            try {
+                machine.runner = new StateMachine(machine.definition as any);
+            } catch (error) {
+                throw new ServiceError("InvalidDefinition", (error as Error).message);
+            }
+        }
+        return machine;
+    }
+
+    function executionOf(arn: string | undefined): Execution {
+        const execution = arn ? executions.get(arn) : undefined;
+        if (!execution) {
+            throw new ServiceError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+        }
+        return execution;
+    }
+
+    function finish(execution: Execution, status: ExecutionStatus, details: { output?: unknown; error?: string; cause?: string }): void {
+        execution.status = status;
+        execution.stopDate = Date.now() / 1000;
+        if (status === "SUCCEEDED") {
+            execution.output = JSON.stringify(details.output ?? null);
+            record(execution, "ExecutionSucceeded", { executionSucceededEventDetails: { output: execution.output } });
+        } else {
+            execution.error = details.error;
+            execution.cause = details.cause;
+            const type = { FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted" }[status as "FAILED"];
+            record(execution, type, { [`${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`]: { error: details.error, cause: details.cause } });
+        }
+        ctx.log({ kind: "execution", message: `${execution.name} of ${machines.get(execution.stateMachineArn)?.name}: ${status}${details.error ? ` (${details.error}: ${details.cause})` : ""}` });
+    }
+
+    function startExecution(request: Json): Json {
+        const machine = machineOf(request.stateMachineArn);
+        const name: string = request.name ?? randomUUID();
+        if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+            throw new ServiceError("InvalidName", `Invalid Name: '${name}'`);
+        }
+        const inputText: string = request.input ?? "{}";
+        let input: unknown;
+        try {
+            input = JSON.parse(inputText);
+        } catch {
+            throw new ServiceError("InvalidExecutionInput", `Invalid State Machine Execution Input: '${inputText}'`);
+        }
+        const executionArn = `arn:aws:states:${ctx.region}:${ctx.accountId}:execution:${machine.name}:${name}`;
+        const existing = executions.get(executionArn);
+        if (existing) {
+            // AWS answers a repeat of a running execution's start (same input) with that execution.
+            if (existing.status === "RUNNING" && existing.input === inputText) {
+                return { executionArn, startDate: existing.startDate };
+            }
+            throw new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
+        }
+        const startDate = Date.now() / 1000;
+        const run = machine.runner!.run(input as any, {
+            overrides: { taskResourceLocalHandlers: machine.handlers, retryIntervalOverrides: machine.retryIntervalOverrides },
+            context: {
+                Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate * 1000).toISOString() },
+                StateMachine: { Id: machine.arn, Name: machine.name },
+                // The library has no per-state context; a getter gives `$$.State.EnteredTime` the moment the state reads it.
+                State: { get EnteredTime() { return new Date().toISOString(); }, RetryCount: 0 },
+            } as any,
+        });
+        const execution: Execution = { executionArn, stateMachineArn: machine.arn, name, input: inputText, status: "RUNNING", startDate, history: [], abort: run.abort };
+        executions.set(executionArn, execution);
+        record(execution, "ExecutionStarted", { executionStartedEventDetails: { input: inputText, roleArn: machine.roleArn } });
+        ctx.log({ kind: "execution", message: `${name} of ${machine.name}: started` });
+        const logged = (async () => {
+            for await (const event of run.eventLogs) {
+                recordLibraryEvent(execution, event as Json);
+            }
+        })();
+        // The terminal status is set after the state events are in the history, so it reads in order.
+        const settled = run.result.then(async output => ({ output, error: undefined }), async (error: Error) => ({ output: undefined, error }));
+        void Promise.all([settled, logged]).then(([{ output, error }]) => {
+            if (!error) {
+                finish(execution, "SUCCEEDED", { output });
+            } else if (error instanceof ExecutionAbortedError) {
+                finish(execution, "ABORTED", { error: execution.error, cause: execution.cause });
+            } else if (error instanceof ExecutionTimeoutError) {
+                finish(execution, "TIMED_OUT", { error: "States.Timeout", cause: "The execution timed out" });
+            } else {
+                const cause = error instanceof ExecutionError ? (error.cause as Error) : error;
+                finish(execution, "FAILED", { error: cause?.name, cause: cause?.message });
+            }
+        });
+        return { executionArn, startDate };
+    }
+
+    function describeExecution(request: Json): Json {
+        const execution = executionOf(request.executionArn);
+        return {
+            executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, name: execution.name,
+            status: execution.status, startDate: execution.startDate, stopDate: execution.stopDate,
+            input: execution.input, inputDetails: { included: true },
+            output: execution.output, outputDetails: execution.output === undefined ? undefined : { included: true },
+            error: execution.error, cause: execution.cause,
+        };
+    }
+
+    function listExecutions(request: Json): Json {
+        const machine = machineOf(request.stateMachineArn);
+        const all = [...executions.values()]
+            .filter(execution => execution.stateMachineArn === machine.arn && (!request.statusFilter || execution.status === request.statusFilter))
+            .reverse();
+        const start = Number(request.nextToken ?? 0);
+        const pageSize = request.maxResults || 100;
+        const page = all.slice(start, start + pageSize);
+        return {
+            executions: page.map(execution => ({
+                executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, name: execution.name,
+                status: execution.status, startDate: execution.startDate, stopDate: execution.stopDate,
+            })),
+            nextToken: start + pageSize < all.length ? String(start + pageSize) : undefined,
+        };
+    }
+
+    function stopExecution(request: Json): Json {
+        const execution = executionOf(request.executionArn);
+        if (execution.status === "RUNNING") {
+            execution.error = request.error;
+            execution.cause = request.cause;
+            execution.abort();
+        }
+        return { stopDate: execution.stopDate ?? Date.now() / 1000 };
+    }
+
+    function getExecutionHistory(request: Json): Json {
+        const events = [...executionOf(request.executionArn).history];
+        return { events: request.reverseOrder ? events.reverse() : events };
+    }
+
+    loadMachines();
+
+    return {
+        operations: {
+            StartExecution: startExecution,
+            DescribeExecution: describeExecution,
+            ListExecutions: listExecutions,
+            StopExecution: stopExecution,
+            GetExecutionHistory: getExecutionHistory,
+            ListStateMachines: () => ({ stateMachines: [...machines.values()].map(machine => ({ stateMachineArn: machine.arn, name: machine.name, type: "STANDARD", creationDate: 0 })) }),
+            DescribeStateMachine: request => {
+                const machine = machineOf(request.stateMachineArn);
+                return { stateMachineArn: machine.arn, name: machine.name, status: "ACTIVE", definition: machine.definitionText, roleArn: machine.roleArn, type: "STANDARD", creationDate: 0 };
+            },
+        },
+        close(): void {
+            for (const execution of executions.values()) {
+                if (execution.status === "RUNNING") {
+                    execution.abort();
+                }
+            }
+            tasks.close();
+        },
+    };
+}
