@@ -126,6 +126,22 @@ describe("sandbox Step Functions service", () => {
                 },
             },
         }),
+        stateMachineResource("intrinsics", {
+            StartAt: "Render",
+            States: {
+                Render: {
+                    Type: "Pass",
+                    Parameters: {
+                        "json.$": "States.JsonToString($.value)",
+                        "roundTrip.$": "States.StringToJson(States.JsonToString($.value))",
+                        "quoted.$": "States.Format('\\'{}\\' \\{\\} in {}', $.value.text, States.JsonToString($.value.list))",
+                        "listed.$": "States.Format('{} and {}', $.value.list, $.value.nested)",
+                        "items.$": "States.Array('a, b)', $.value.text, 3, null)",
+                    },
+                    End: true,
+                },
+            },
+        }),
         stateMachineResource("storing", {
             StartAt: "Store",
             States: {
@@ -257,6 +273,20 @@ describe("sandbox Step Functions service", () => {
         const oneFailure = { results: [{ bucket: "region-a", status: "FAILED" }] };
         const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("shaping"), input: JSON.stringify(oneFailure) }));
         expect(JSON.parse((await finished(sfn, second.executionArn!)).output!)).to.deep.include({ failedBuckets: ["region-a"], succeededBuckets: [], failedCount: 1 });
+    });
+
+    it("renders intrinsics as AWS does: JsonToString is valid JSON for quotes, backslashes, control characters and unicode; Format resolves only literal escapes", async () => {
+        const text = "say \"hi\" C:\\temp\n\ttab \u0001 ünïcode ✓ {}";
+        const value = { text, list: ["x\"y", 2], nested: { flag: true, none: null } };
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("intrinsics"), input: JSON.stringify({ value }) }));
+        const execution = await finished(sfn, executionArn!);
+        expect(execution.status, execution.cause).to.equal("SUCCEEDED");
+        const output = JSON.parse(execution.output!);
+        expect(JSON.parse(output.json)).to.deep.equal(value);
+        expect(output.roundTrip).to.deep.equal(value);
+        expect(output.quoted).to.equal(`'${text}' {} in ["x\\"y",2]`);
+        expect(output.listed).to.equal("[x\"y, 2] and {flag=true, none=null}");
+        expect(output.items).to.deep.equal(["a, b)", text, 3, null]);
     });
 
     it("writes the item of a dynamodb:putItem task and names a failed condition DynamoDB.ConditionalCheckFailedException", async () => {
