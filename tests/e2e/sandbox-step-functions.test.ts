@@ -79,6 +79,12 @@ describe("sandbox Step Functions service", () => {
         },
         // Runs until the test releases it, to observe RUNNING executions.
         parked: () => new Promise(resolve => releaseParked.push(resolve)),
+        copy: async bucket => {
+            if (bucket === "missing") {
+                throw Object.assign(new Error("The specified bucket does not exist"), { name: "NoSuchBucket" });
+            }
+            return "SUCCEEDED";
+        },
     });
     const tableName = "tracking";
     const machines = [
@@ -99,6 +105,29 @@ describe("sandbox Step Functions service", () => {
             StartAt: "Invoke",
             States: {
                 Invoke: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn("broken"), "Payload.$": "$" }, End: true },
+            },
+        }),
+        stateMachineResource("mapping", {
+            StartAt: "Prepare",
+            States: {
+                Prepare: { Type: "Pass", Next: "CopyAll" },
+                CopyAll: {
+                    Type: "Map", ItemsPath: "$.buckets", MaxConcurrency: 1, ResultPath: "$.results",
+                    ItemProcessor: {
+                        StartAt: "Copy",
+                        States: {
+                            Copy: {
+                                Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn("copy"), "Payload.$": "$" },
+                                ResultSelector: { "status.$": "$.Payload" }, Catch: [{ ErrorEquals: ["States.ALL"], Next: "RecordFailure" }], End: true,
+                            },
+                            RecordFailure: { Type: "Pass", Result: { status: "FAILED" }, End: true },
+                        },
+                    },
+                    Next: "Check",
+                },
+                Check: { Type: "Choice", Choices: [{ Variable: "$.results[1].status", StringEquals: "FAILED", Next: "SomeCopiesFailed" }], Default: "Done" },
+                Done: { Type: "Succeed" },
+                SomeCopiesFailed: { Type: "Fail", Error: "SomeCopiesFailed", Cause: "a copy failed" },
             },
         }),
         stateMachineResource("parking", {
@@ -228,12 +257,17 @@ describe("sandbox Step Functions service", () => {
         expect(execution.status).to.equal("SUCCEEDED");
         expect(JSON.parse(execution.output!)).to.deep.equal({ build: "b1", attempts: 2 });
         const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
-        const types = events!.map(event => event.type);
-        expect(types[0]).to.equal("ExecutionStarted");
-        expect(types).to.include("TaskFailed");
-        expect(types[types.length - 1]).to.equal("ExecutionSucceeded");
-        const failed = events!.find(event => event.type === "TaskFailed")!;
-        expect(failed.taskFailedEventDetails?.error).to.equal("TransientError");
+        // A Lambda function ARN as Resource (the legacy form) reports LambdaFunction* events; each retry is scheduled anew.
+        expect(events!.map(event => event.type)).to.deep.equal([
+            "ExecutionStarted", "TaskStateEntered",
+            "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed",
+            "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded",
+            "TaskStateExited", "ExecutionSucceeded",
+        ]);
+        expect(events!.map(event => [event.id, event.previousEventId])).to.deep.equal(events!.map((_, index) => [index + 1, index]));
+        expect(events![2].lambdaFunctionScheduledEventDetails).to.deep.equal({ resource: fnArn("flaky"), input: JSON.stringify({ build: "b1" }) });
+        expect(events![4].lambdaFunctionFailedEventDetails?.error).to.equal("TransientError");
+        expect(JSON.parse(events![7].lambdaFunctionSucceededEventDetails!.output!)).to.deep.equal({ build: "b1", attempts: 2 });
     });
 
     it("follows a Catch on the Lambda error's name and keeps the error document in $.failure", async () => {
@@ -252,6 +286,11 @@ describe("sandbox Step Functions service", () => {
         expect(execution.status).to.equal("FAILED");
         expect(execution.error).to.equal("FatalError");
         expect(execution.cause).to.contain("disk on fire");
+        const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+        expect(events!.map(event => event.type)).to.deep.equal(["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "ExecutionFailed"]);
+        expect(events![2].taskScheduledEventDetails).to.deep.equal({ resourceType: "lambda", resource: "invoke", region: REGION, parameters: JSON.stringify({ FunctionName: fnArn("broken"), Payload: {} }) });
+        expect(events![4].taskFailedEventDetails).to.deep.include({ resourceType: "lambda", resource: "invoke", error: "FatalError" });
+        expect(events![5].executionFailedEventDetails).to.deep.equal({ error: "FatalError", cause: execution.cause });
         const failed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arnOf("uncaught"), statusFilter: "FAILED" }));
         expect(failed.executions!.map(item => item.executionArn)).to.deep.equal([executionArn]);
         const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arnOf("uncaught"), statusFilter: "RUNNING" }));
@@ -299,6 +338,40 @@ describe("sandbox Step Functions service", () => {
         const execution = await finished(sfn, second.executionArn!);
         expect(execution.status).to.equal("SUCCEEDED");
         expect(JSON.parse(execution.output!).duplicate.Error).to.equal("DynamoDB.ConditionalCheckFailedException");
+    });
+
+    it("records a Map run with AWS's event types, ends a Fail state with ExecutionFailed, and pages the history", async () => {
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("mapping"), input: JSON.stringify({ buckets: ["region-a", "missing"] }) }));
+        expect((await finished(sfn, executionArn!)).status).to.equal("FAILED");
+        const { events, nextToken } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+        expect(nextToken).to.equal(undefined);
+        expect(events!.map(event => event.type)).to.deep.equal([
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "MapStateEntered", "MapStateStarted",
+            "MapIterationStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "MapIterationSucceeded",
+            "MapIterationStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "TaskStateExited", "PassStateEntered", "PassStateExited", "MapIterationSucceeded",
+            "MapStateSucceeded", "MapStateExited", "ChoiceStateEntered", "ChoiceStateExited", "FailStateEntered", "ExecutionFailed",
+        ]);
+        const byType = (type: string) => events!.filter(event => event.type === type);
+        expect(byType("MapStateStarted")[0].mapStateStartedEventDetails).to.deep.equal({ length: 2 });
+        expect(byType("MapIterationStarted").map(event => event.mapIterationStartedEventDetails)).to.deep.equal([{ name: "CopyAll", index: 0 }, { name: "CopyAll", index: 1 }]);
+        expect(byType("TaskSucceeded")[0].taskSucceededEventDetails).to.deep.equal({ resourceType: "lambda", resource: "invoke", output: JSON.stringify({ ExecutedVersion: "$LATEST", Payload: "SUCCEEDED", StatusCode: 200 }) });
+        expect(byType("TaskFailed")[0].taskFailedEventDetails).to.deep.include({ error: "NoSuchBucket" });
+        expect(byType("FailStateEntered")[0].stateEnteredEventDetails?.name).to.equal("SomeCopiesFailed");
+        expect(events![events!.length - 1].executionFailedEventDetails).to.deep.equal({ error: "SomeCopiesFailed", cause: "a copy failed" });
+
+        const first = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 5 }));
+        expect(first.events!.map(event => event.id)).to.deep.equal([1, 2, 3, 4, 5]);
+        const paged = [...first.events!];
+        for (let token = first.nextToken; token;) {
+            const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 5, nextToken: token }));
+            paged.push(...page.events!);
+            token = page.nextToken;
+        }
+        expect(paged.map(event => event.id)).to.deep.equal(events!.map(event => event.id));
+        const newestFirst = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 2, reverseOrder: true }));
+        expect(newestFirst.events!.map(event => event.type)).to.deep.equal(["ExecutionFailed", "FailStateEntered"]);
+        const foreignToken = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: newestFirst.nextToken })).catch((caught: Error) => caught);
+        expect((foreignToken as Error).name).to.equal("InvalidToken");
     });
 
     it("rejects a second start under a finished execution's name with ExecutionAlreadyExists", async () => {

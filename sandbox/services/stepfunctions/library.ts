@@ -54,3 +54,12 @@ const library = loadLibrary();
 
 export const { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } = library;
 export type StateMachine = import("aws-local-stepfunctions").StateMachine;
+
+/** A JSONPath (not `$$`) evaluated the way the library evaluates the definition's paths; undefined when it fails. */
+export function queryPath(pathExpression: string, input: unknown): unknown {
+    try {
+        return library.intrinsics.jsonPathQuery(pathExpression, input, {});
+    } catch {
+        return undefined;
+    }
+}

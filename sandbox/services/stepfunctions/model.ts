@@ -1,3 +1,4 @@
+import type { ExecutionHistory } from "./history";
 import type { StateMachine } from "./library";
 
 export type Json = Record<string, any>;
@@ -16,7 +17,7 @@ export interface Execution {
     output?: string;
     error?: string;
     cause?: string;
-    history: HistoryEvent[];
+    history: ExecutionHistory;
     abort: () => void;
 }
 
@@ -26,7 +27,12 @@ export interface Machine {
     roleArn: string;
     definitionText: string;
     definition: Json;
+    creationDate: number;
     runner?: StateMachine;
+    /** Every state by name, nested ones included. */
+    states: Record<string, Json>;
+    /** Task state name → its Resource, and the sandbox function serving it. */
+    resources: Record<string, string>;
     handlers: Record<string, (input: any) => Promise<any>>;
     retryIntervalOverrides: Record<string, number>;
 }

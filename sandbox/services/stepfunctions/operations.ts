@@ -1,8 +1,8 @@
 import { randomUUID } from "crypto";
 import type { SandboxContext } from "../../cloud";
-import { record, recordLibraryEvent } from "./history";
-import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from "./library";
-import { allStates, Execution, ExecutionStatus, Json, Machine, ServiceError } from "./model";
+import { ExecutionHistory } from "./history";
+import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, queryPath, StateMachine } from "./library";
+import { allStates, Execution, ExecutionStatus, HistoryEvent, Json, Machine, ServiceError } from "./model";
 import { createTaskRunner } from "./tasks";
 
 export interface StepFunctionsOptions {
@@ -20,18 +20,82 @@ export interface StepFunctionsOperations {
  * The state machines the program synthesized and their executions: each execution runs the exact definition
  * with aws-local-stepfunctions, its Task states served by the sandbox's functions and services.
  */
+/** AWS's page size bounds for the list and history operations (SFN API reference, maxResults). */
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+
+/** One page of `items`; the token names the listing it belongs to, so a token from another listing is InvalidToken as on AWS. */
+function paginate<T>(items: T[], request: Json, listing: string): { page: T[]; nextToken?: string } {
+    const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > MAX_PAGE_SIZE) {
+        throw new ServiceError("ValidationException", `1 validation error detected: Value '${request.maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_PAGE_SIZE}`);
+    }
+    let start = 0;
+    if (request.nextToken !== undefined) {
+        const token = (() => {
+            try {
+                return JSON.parse(Buffer.from(String(request.nextToken), "base64").toString("utf8"));
+            } catch {
+                return undefined;
+            }
+        })();
+        if (token?.listing !== listing || !Number.isInteger(token.start)) {
+            throw new ServiceError("InvalidToken", `Invalid Token: '${request.nextToken}'`);
+        }
+        start = token.start;
+    }
+    const end = start + pageSize;
+    return { page: items.slice(start, end), nextToken: end < items.length ? Buffer.from(JSON.stringify({ listing, start: end })).toString("base64") : undefined };
+}
+
+/** A history event without its input and output, as GetExecutionHistory answers includeExecutionData=false. */
+function withoutExecutionData(event: HistoryEvent): HistoryEvent {
+    return Object.fromEntries(Object.entries(event).map(([key, value]) => [key, key.endsWith("EventDetails") && value && typeof value === "object"
+        ? Object.fromEntries(Object.entries(value).filter(([field]) => !["input", "output", "parameters"].includes(field)))
+        : value])) as HistoryEvent;
+}
+
+/** The number of items a Map state iterates over, from its raw input (InputPath, then ItemsPath); undefined when unknown. */
+function mapLength(state: Json | undefined, input: unknown): number | undefined {
+    if (!state) {
+        return undefined;
+    }
+    const effective = state.InputPath === undefined ? input : state.InputPath === null ? {} : queryPath(state.InputPath, input);
+    const items = state.ItemsPath ? queryPath(state.ItemsPath, effective) : effective;
+    return Array.isArray(items) ? items.length : undefined;
+}
+
+/** The machine's Task handlers, each reporting its calls to the execution's history. */
+function recordedHandlers(machine: Machine, history: ExecutionHistory): Machine["handlers"] {
+    return Object.fromEntries(Object.entries(machine.handlers).map(([stateName, handler]) => [stateName, async (input: unknown) => {
+        const call = history.taskStarted(stateName, input);
+        try {
+            call.output = await handler(input);
+            return call.output;
+        } catch (error) {
+            call.failed = true;
+            throw error;
+        } finally {
+            call.endedAt = Date.now();
+        }
+    }]));
+}
+
 export function createStepFunctionsOperations(ctx: SandboxContext, options: StepFunctionsOptions = {}): StepFunctionsOperations {
     const tasks = createTaskRunner(ctx);
     const executions = new Map<string, Execution>();
     const machines = new Map<string, Machine>();
 
     function loadMachines(): void {
+        const creationDate = Date.now() / 1000;
         for (const resource of ctx.resources.filter(item => item.type === "aws:sfn/stateMachine:StateMachine")) {
             const definitionText = String(resource.inputs.definition);
             const definition = JSON.parse(definitionText);
             const handlers: Machine["handlers"] = {};
+            const resources: Machine["resources"] = {};
             const retryIntervalOverrides: Record<string, number> = {};
-            for (const [stateName, state] of allStates(definition)) {
+            const states = allStates(definition);
+            for (const [stateName, state] of states) {
                 if (state.Retry && options.retryIntervalMs !== undefined) {
                     retryIntervalOverrides[stateName] = options.retryIntervalMs;
                 }
@@ -42,9 +106,13 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
                     ctx.log({ kind: "error", message: `state machine ${resource.state.name}: two Task states named ${stateName}; the first one's resource serves both` });
                     continue;
                 }
-                handlers[stateName] = tasks.handlerFor(String(state.Resource));
+                resources[stateName] = String(state.Resource);
+                handlers[stateName] = tasks.handlerFor(resources[stateName]);
             }
-            machines.set(resource.state.arn, { arn: resource.state.arn, name: resource.state.name, roleArn: resource.inputs.roleArn, definitionText, definition, handlers, retryIntervalOverrides });
+            machines.set(resource.state.arn, {
+                arn: resource.state.arn, name: resource.state.name, roleArn: resource.inputs.roleArn, definitionText, definition, creationDate,
+                states: Object.fromEntries(states), resources, handlers, retryIntervalOverrides,
+            });
         }
     }
 
@@ -74,14 +142,15 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
     function finish(execution: Execution, status: ExecutionStatus, details: { output?: unknown; error?: string; cause?: string }): void {
         execution.status = status;
         execution.stopDate = Date.now() / 1000;
+        execution.history.flush();
         if (status === "SUCCEEDED") {
             execution.output = JSON.stringify(details.output ?? null);
-            record(execution, "ExecutionSucceeded", { executionSucceededEventDetails: { output: execution.output } });
+            execution.history.add("ExecutionSucceeded", { executionSucceededEventDetails: { output: execution.output } });
         } else {
             execution.error = details.error;
             execution.cause = details.cause;
             const type = { FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted" }[status as "FAILED"];
-            record(execution, type, { [`${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`]: { error: details.error, cause: details.cause } });
+            execution.history.add(type, { [`${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`]: { error: details.error, cause: details.cause } });
         }
         ctx.log({ kind: "execution", message: `${execution.name} of ${machines.get(execution.stateMachineArn)?.name}: ${status}${details.error ? ` (${details.error}: ${details.cause})` : ""}` });
     }
@@ -109,8 +178,9 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
             throw new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
         }
         const startDate = Date.now() / 1000;
+        const history = new ExecutionHistory(ctx.region, machine.resources, (stateName, stateInput) => mapLength(machine.states[stateName], stateInput));
         const run = machine.runner!.run(input as any, {
-            overrides: { taskResourceLocalHandlers: machine.handlers, retryIntervalOverrides: machine.retryIntervalOverrides },
+            overrides: { taskResourceLocalHandlers: recordedHandlers(machine, history), retryIntervalOverrides: machine.retryIntervalOverrides },
             context: {
                 Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate * 1000).toISOString() },
                 StateMachine: { Id: machine.arn, Name: machine.name },
@@ -118,13 +188,13 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
                 State: { get EnteredTime() { return new Date().toISOString(); }, RetryCount: 0 },
             } as any,
         });
-        const execution: Execution = { executionArn, stateMachineArn: machine.arn, name, input: inputText, status: "RUNNING", startDate, history: [], abort: run.abort };
+        const execution: Execution = { executionArn, stateMachineArn: machine.arn, name, input: inputText, status: "RUNNING", startDate, history, abort: run.abort };
         executions.set(executionArn, execution);
-        record(execution, "ExecutionStarted", { executionStartedEventDetails: { input: inputText, roleArn: machine.roleArn } });
+        history.add("ExecutionStarted", { executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: machine.roleArn } }, undefined, startDate * 1000);
         ctx.log({ kind: "execution", message: `${name} of ${machine.name}: started` });
         const logged = (async () => {
             for await (const event of run.eventLogs) {
-                recordLibraryEvent(execution, event as Json);
+                history.record(event);
             }
         })();
         // The terminal status is set after the state events are in the history, so it reads in order.
@@ -160,15 +230,13 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
         const all = [...executions.values()]
             .filter(execution => execution.stateMachineArn === machine.arn && (!request.statusFilter || execution.status === request.statusFilter))
             .reverse();
-        const start = Number(request.nextToken ?? 0);
-        const pageSize = request.maxResults || 100;
-        const page = all.slice(start, start + pageSize);
+        const { page, nextToken } = paginate(all, request, `ListExecutions ${machine.arn} ${request.statusFilter ?? ""}`);
         return {
             executions: page.map(execution => ({
                 executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, name: execution.name,
                 status: execution.status, startDate: execution.startDate, stopDate: execution.stopDate,
             })),
-            nextToken: start + pageSize < all.length ? String(start + pageSize) : undefined,
+            nextToken,
         };
     }
 
@@ -183,8 +251,10 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
     }
 
     function getExecutionHistory(request: Json): Json {
-        const events = [...executionOf(request.executionArn).history];
-        return { events: request.reverseOrder ? events.reverse() : events };
+        const execution = executionOf(request.executionArn);
+        const events = [...execution.history.events];
+        const { page, nextToken } = paginate(request.reverseOrder ? events.reverse() : events, request, `GetExecutionHistory ${execution.executionArn} ${Boolean(request.reverseOrder)}`);
+        return { events: request.includeExecutionData === false ? page.map(withoutExecutionData) : page, nextToken };
     }
 
     loadMachines();
@@ -196,10 +266,16 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
             ListExecutions: listExecutions,
             StopExecution: stopExecution,
             GetExecutionHistory: getExecutionHistory,
-            ListStateMachines: () => ({ stateMachines: [...machines.values()].map(machine => ({ stateMachineArn: machine.arn, name: machine.name, type: "STANDARD", creationDate: 0 })) }),
+            ListStateMachines: request => {
+                const { page, nextToken } = paginate([...machines.values()], request, "ListStateMachines");
+                return { stateMachines: page.map(machine => ({ stateMachineArn: machine.arn, name: machine.name, type: "STANDARD", creationDate: machine.creationDate })), nextToken };
+            },
             DescribeStateMachine: request => {
                 const machine = machineOf(request.stateMachineArn);
-                return { stateMachineArn: machine.arn, name: machine.name, status: "ACTIVE", definition: machine.definitionText, roleArn: machine.roleArn, type: "STANDARD", creationDate: 0 };
+                return {
+                    stateMachineArn: machine.arn, name: machine.name, status: "ACTIVE", definition: machine.definitionText, roleArn: machine.roleArn,
+                    type: "STANDARD", creationDate: machine.creationDate, loggingConfiguration: { level: "OFF", includeExecutionData: false },
+                };
             },
         },
         close(): void {
