@@ -1,6 +1,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
+import type { Clock } from "./clock";
 import { AwsError, SandboxContext, SandboxLog, SandboxService, sendJson } from "./cloud";
 import { WorkerFunctionRuntime } from "./functions";
 import type { RecordedResource } from "./mock-cloud";
@@ -23,8 +24,8 @@ export interface DeployOptions {
     projectDir?: string;
     /** See FunctionRuntimeOptions.functionOutput. Default: "inherit". */
     functionOutput?: "inherit" | "discard";
-    /** Multiplies every SQS visibility timeout (1 = as synthesized); below 1 makes retry paths run in seconds. */
-    visibilityScale?: number;
+    /** Scales every configured wait: retries, Wait states, visibility timeouts, delays, function timeouts. Default: real time. */
+    clock?: Clock;
 }
 
 /** The live local cloud for one synthesis: every service, the function runtime and the event wiring. */
@@ -37,16 +38,16 @@ export interface DeployedCloud {
 /** Turns synthesized resources into live local services (DynamoDB first: its tables must exist before anything runs). */
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
-    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput });
+    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput, clock: options.clock });
     const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
-    const sqs = new SqsService(ctx, options.visibilityScale ?? 1);
+    const sqs = new SqsService(ctx, options.clock);
     const sns = new SnsService(ctx, sqs);
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
     // Order matters: target/form/path-based protocols first, S3 (everything else) last.
     const services: SandboxService[] = [
-        dynamodb, sqs, eventBridge, createStepFunctionsService(ctx), sns,
+        dynamodb, sqs, eventBridge, createStepFunctionsService(ctx, { clock: options.clock }), sns,
         new LambdaService(ctx, name => functions.find(name) !== undefined), createApiGatewayService(ctx), s3,
     ];
     const pollers = startEventSourceMappings(ctx, sqs);

@@ -1,5 +1,6 @@
 import type * as http from "http";
 import { randomUUID } from "crypto";
+import { Clock, REAL_TIME } from "../clock";
 import { AwsError, md5Hex, resourcesOfType, SandboxContext, SandboxService, sendJson } from "../cloud";
 
 export interface MessageAttributeValue { DataType: string; StringValue?: string; BinaryValue?: string }
@@ -40,16 +41,16 @@ export interface LocalQueue {
 export class SqsService implements SandboxService {
     private readonly queues = new Map<string, LocalQueue>();
 
-    /** `visibilityScale` shortens every visibility timeout so retry paths run in seconds (1 = as configured). */
-    constructor(private readonly ctx: SandboxContext, private readonly visibilityScale = 1) {
+    /** Visibility timeouts and delays last as long as the clock says (its scale below 1 makes retry paths run in seconds). */
+    constructor(private readonly ctx: SandboxContext, private readonly clock: Clock = REAL_TIME) {
         for (const resource of resourcesOfType(ctx.resources, "aws:sqs/queue:Queue")) {
             const redrive = resource.inputs.redrivePolicy ? JSON.parse(resource.inputs.redrivePolicy) : undefined;
             this.queues.set(resource.state.name, {
                 name: resource.state.name,
                 arn: resource.state.arn,
                 url: resource.state.url,
-                visibilityTimeoutMs: (resource.inputs.visibilityTimeoutSeconds ?? 30) * 1000 * visibilityScale,
-                delayMs: (resource.inputs.delaySeconds ?? 0) * 1000,
+                visibilityTimeoutMs: clock.ms(resource.inputs.visibilityTimeoutSeconds ?? 30),
+                delayMs: clock.ms(resource.inputs.delaySeconds ?? 0),
                 deadLetterTargetArn: redrive?.deadLetterTargetArn,
                 maxReceiveCount: redrive ? Number(redrive.maxReceiveCount) : undefined,
                 messages: [],
@@ -74,7 +75,7 @@ export class SqsService implements SandboxService {
             throw new AwsError("InvalidParameterValue", "The request must contain the parameter MessageBody as a non-empty string.");
         }
         const now = Date.now();
-        const message: StoredMessage = { id: randomUUID(), body, attributes, sentAt: now, receiveCount: 0, visibleAt: now + (delaySeconds !== undefined ? delaySeconds * 1000 : queue.delayMs) };
+        const message: StoredMessage = { id: randomUUID(), body, attributes, sentAt: now, receiveCount: 0, visibleAt: now + (delaySeconds !== undefined ? this.clock.ms(delaySeconds) : queue.delayMs) };
         queue.messages.push(message);
         this.wake(queue);
         this.ctx.log({ kind: "event", message: `sqs ${queue.name} <- message ${message.id}` });
@@ -109,7 +110,7 @@ export class SqsService implements SandboxService {
         const queue = this.queue(reference);
         const message = queue.messages.find(item => item.receiptHandle === receiptHandle);
         if (message) {
-            message.visibleAt = Date.now() + seconds * 1000 * this.visibilityScale;
+            message.visibleAt = Date.now() + this.clock.ms(seconds);
             this.wake(queue);
         }
     }
@@ -161,7 +162,7 @@ export class SqsService implements SandboxService {
             }
             case "ReceiveMessage": {
                 const messages = await this.receive(input.QueueUrl, input.MaxNumberOfMessages ?? 1, (input.WaitTimeSeconds ?? 0) * 1000,
-                    input.VisibilityTimeout !== undefined ? input.VisibilityTimeout * 1000 * this.visibilityScale : undefined);
+                    input.VisibilityTimeout !== undefined ? this.clock.ms(input.VisibilityTimeout) : undefined);
                 return messages.length > 0 ? { Messages: messages } : {};
             }
             case "DeleteMessage":
@@ -185,7 +186,7 @@ export class SqsService implements SandboxService {
                     ApproximateNumberOfMessages: String(counts.visible),
                     ApproximateNumberOfMessagesNotVisible: String(counts.inFlight),
                     ApproximateNumberOfMessagesDelayed: String(counts.delayed),
-                    VisibilityTimeout: String(Math.round(queue.visibilityTimeoutMs / 1000 / this.visibilityScale)),
+                    VisibilityTimeout: String(Math.round(this.clock.seconds(queue.visibilityTimeoutMs))),
                     ...(queue.deadLetterTargetArn ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queue.deadLetterTargetArn, maxReceiveCount: queue.maxReceiveCount }) } : {}),
                 };
                 const wanted: string[] = input.AttributeNames ?? ["All"];

@@ -7,6 +7,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash } from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
+import { Clock } from "../../sandbox/clock";
 import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
 import { createStepFunctionsService } from "../../sandbox/services/stepfunctions";
@@ -15,6 +16,8 @@ import { useRealSdkClients } from "../support/real-sdk-clients";
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+/** A configured second lasts 1 ms: retries and waits take milliseconds. */
+const CLOCK = new Clock(0.001);
 const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
 
 function stateMachineResource(name: string, definition: object): RecordedResource {
@@ -130,6 +133,14 @@ describe("sandbox Step Functions service", () => {
                 SomeCopiesFailed: { Type: "Fail", Error: "SomeCopiesFailed", Cause: "a copy failed" },
             },
         }),
+        stateMachineResource("backing-off", {
+            StartAt: "Pause",
+            States: {
+                Pause: { Type: "Wait", Seconds: 7, Next: "Broken" },
+                // The file-copy workflow's copy retry: 3 attempts from 2 s, backoff 2.
+                Broken: { Type: "Task", Resource: fnArn("broken"), Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3 }], End: true },
+            },
+        }),
         stateMachineResource("parking", {
             StartAt: "Park",
             States: { Park: { Type: "Task", Resource: fnArn("parked"), End: true } },
@@ -233,7 +244,7 @@ describe("sandbox Step Functions service", () => {
         });
         await new Promise<void>(resolve => integrations.listen(0, "127.0.0.1", resolve));
         const integrationsUrl = `http://127.0.0.1:${(integrations.address() as AddressInfo).port}`;
-        service = createStepFunctionsService({ endpoint: integrationsUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { retryIntervalMs: 0 });
+        service = createStepFunctionsService({ endpoint: integrationsUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { clock: CLOCK });
         sandbox = await serve(service);
         sfn = new SFNClient({ endpoint: sandbox.url, region: REGION, credentials });
     });
@@ -372,6 +383,25 @@ describe("sandbox Step Functions service", () => {
         expect(newestFirst.events!.map(event => event.type)).to.deep.equal(["ExecutionFailed", "FailStateEntered"]);
         const foreignToken = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: newestFirst.nextToken })).catch((caught: Error) => caught);
         expect((foreignToken as Error).name).to.equal("InvalidToken");
+    });
+
+    it("hands the library the clock's durations: a 7 s Wait and retries after 2, 4 and 8 s become 7, 2, 4 and 8 ms", async () => {
+        const requested: number[] = [];
+        const realSetTimeout = globalThis.setTimeout;
+        // Every timer asked for while the execution runs, the library's Wait and retry sleeps among them.
+        globalThis.setTimeout = ((callback: () => void, ms?: number) => {
+            requested.push(ms ?? 0);
+            return realSetTimeout(callback, ms);
+        }) as typeof setTimeout;
+        try {
+            const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("backing-off"), input: "{}" }));
+            const execution = await finished(sfn, executionArn!);
+            expect([execution.status, execution.error]).to.deep.equal(["FAILED", "FatalError"]);
+        } finally {
+            globalThis.setTimeout = realSetTimeout;
+        }
+        const waits = requested.filter(ms => [2, 4, 7, 8, 2000, 4000, 7000, 8000].includes(ms));
+        expect(waits).to.deep.equal([7, 2, 4, 8]);
     });
 
     it("rejects a second start under a finished execution's name with ExecutionAlreadyExists", async () => {

@@ -1,3 +1,4 @@
+import { Clock } from "../../sandbox/clock";
 import type { SandboxLog } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
 import { deployCloud, DeployedCloud, SandboxServer } from "../../sandbox/server";
@@ -23,13 +24,13 @@ export function functionResource(name: string, source: string, inputs: Record<st
 
 export interface TestSandbox { endpoint: string; cloud: DeployedCloud; events: Parameters<SandboxLog>[0][]; close(): Promise<void> }
 
-/** Serves the given resources on a free port; `resourcesFor(endpoint)` builds them once the endpoint is known. */
-export async function serve(resourcesFor: (endpoint: string) => RecordedResource[], visibilityScale = 1): Promise<TestSandbox> {
+/** Serves the given resources on a free port; `resourcesFor(endpoint)` builds them once the endpoint is known. `timeScale` as in `npm start --time-scale`. */
+export async function serve(resourcesFor: (endpoint: string) => RecordedResource[], timeScale = 1): Promise<TestSandbox> {
     const events: Parameters<SandboxLog>[0][] = [];
     const log: SandboxLog = event => events.push(event);
     const server = new SandboxServer(log);
     const endpoint = await server.listen(0);
-    const cloud = await deployCloud({ endpoint, region: REGION, accountId: ACCOUNT, resources: resourcesFor(endpoint), log, visibilityScale });
+    const cloud = await deployCloud({ endpoint, region: REGION, accountId: ACCOUNT, resources: resourcesFor(endpoint), log, clock: new Clock(timeScale) });
     server.attach(cloud.services);
     return { endpoint, cloud, events, close: async () => { await cloud.close(); await server.close(); } };
 }

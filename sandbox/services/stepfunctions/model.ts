@@ -34,7 +34,6 @@ export interface Machine {
     /** Task state name → its Resource, and the sandbox function serving it. */
     resources: Record<string, string>;
     handlers: Record<string, (input: any) => Promise<any>>;
-    retryIntervalOverrides: Record<string, number>;
 }
 
 /** An AWS-shaped service error: `__type` and status on the wire, `name` for the SDK. */

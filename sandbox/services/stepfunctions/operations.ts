@@ -1,13 +1,15 @@
 import { randomUUID } from "crypto";
+import { Clock, REAL_TIME } from "../../clock";
 import type { SandboxContext } from "../../cloud";
 import { ExecutionHistory } from "./history";
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, queryPath, StateMachine } from "./library";
 import { allStates, Execution, ExecutionStatus, HistoryEvent, Json, Machine, ServiceError } from "./model";
 import { createTaskRunner } from "./tasks";
+import { scaledDefinition } from "./timing";
 
 export interface StepFunctionsOptions {
-    /** Pause before every Retry attempt, in ms, instead of the definition's IntervalSeconds/BackoffRate. Default: the definition's. */
-    retryIntervalMs?: number;
+    /** Scales retry intervals, Wait states and timeouts. Default: real time. */
+    clock?: Clock;
 }
 
 export interface StepFunctionsOperations {
@@ -83,6 +85,7 @@ function recordedHandlers(machine: Machine, history: ExecutionHistory): Machine[
 
 export function createStepFunctionsOperations(ctx: SandboxContext, options: StepFunctionsOptions = {}): StepFunctionsOperations {
     const tasks = createTaskRunner(ctx);
+    const clock = options.clock ?? REAL_TIME;
     const executions = new Map<string, Execution>();
     const machines = new Map<string, Machine>();
 
@@ -93,12 +96,8 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
             const definition = JSON.parse(definitionText);
             const handlers: Machine["handlers"] = {};
             const resources: Machine["resources"] = {};
-            const retryIntervalOverrides: Record<string, number> = {};
             const states = allStates(definition);
             for (const [stateName, state] of states) {
-                if (state.Retry && options.retryIntervalMs !== undefined) {
-                    retryIntervalOverrides[stateName] = options.retryIntervalMs;
-                }
                 if (state.Type !== "Task") {
                     continue;
                 }
@@ -111,7 +110,7 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
             }
             machines.set(resource.state.arn, {
                 arn: resource.state.arn, name: resource.state.name, roleArn: resource.inputs.roleArn, definitionText, definition, creationDate,
-                states: Object.fromEntries(states), resources, handlers, retryIntervalOverrides,
+                states: Object.fromEntries(states), resources, handlers,
             });
         }
     }
@@ -123,7 +122,9 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
         }
         if (!machine.runner) {
             try {
-                machine.runner = new StateMachine(machine.definition as any);
+                // Validated as written; run with the clock's durations.
+                new StateMachine(machine.definition as any);
+                machine.runner = new StateMachine(scaledDefinition(machine.definition, clock) as any, { validationOptions: { noValidate: true } });
             } catch (error) {
                 throw new ServiceError("InvalidDefinition", (error as Error).message);
             }
@@ -180,7 +181,7 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
         const startDate = Date.now() / 1000;
         const history = new ExecutionHistory(ctx.region, machine.resources, (stateName, stateInput) => mapLength(machine.states[stateName], stateInput));
         const run = machine.runner!.run(input as any, {
-            overrides: { taskResourceLocalHandlers: recordedHandlers(machine, history), retryIntervalOverrides: machine.retryIntervalOverrides },
+            overrides: { taskResourceLocalHandlers: recordedHandlers(machine, history) },
             context: {
                 Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate * 1000).toISOString() },
                 StateMachine: { Id: machine.arn, Name: machine.name },
