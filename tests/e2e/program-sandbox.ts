@@ -18,8 +18,9 @@ export interface ProgramSandbox {
 /**
  * The real program in the sandbox, in a child process (synthesis loads index.ts once per process): the child prints
  * one JSON line per log event and a `ready` line with the endpoint and stack outputs, and stops when stdin closes.
+ * Its clock runs at `npm start`'s default time scale unless `timeScale` says otherwise.
  */
-export async function startProgramSandbox(options: Pick<SandboxOptions, "configOverrides"> = {}): Promise<ProgramSandbox> {
+export async function startProgramSandbox(options: Pick<SandboxOptions, "configOverrides" | "timeScale"> = {}): Promise<ProgramSandbox> {
     const child: ChildProcess = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "program-sandbox.ts"), JSON.stringify(options)],
         { cwd: PROJECT_DIR, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, AWS_ENDPOINT_URL: "" } });
     const events: LogEvent[] = [];
@@ -45,9 +46,9 @@ export async function startProgramSandbox(options: Pick<SandboxOptions, "configO
 }
 
 async function serveInThisProcess(): Promise<void> {
-    const { startSandbox } = await import("../../sandbox/main");
+    const { DEFAULT_TIME_SCALE, startSandbox } = await import("../../sandbox/main");
     const options: SandboxOptions = JSON.parse(process.argv[2] ?? "{}");
-    const sandbox = await startSandbox({ ...options, port: 0, functionOutput: "discard", log: event => console.log(JSON.stringify({ log: event })) });
+    const sandbox = await startSandbox({ timeScale: DEFAULT_TIME_SCALE, ...options, port: 0, functionOutput: "discard", log: event => console.log(JSON.stringify({ log: event })) });
     console.log(JSON.stringify({ ready: { endpoint: sandbox.endpoint, outputs: sandbox.outputs } }));
     process.stdin.on("end", () => void sandbox.close().then(() => process.exit(0)));
     process.stdin.resume();

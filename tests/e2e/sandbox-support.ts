@@ -18,7 +18,7 @@ export function queueResource(endpoint: string, name: string, inputs: Record<str
 
 /** A function whose archive is the given CommonJS source exporting `handler`, like a CallbackFunction's `__index.js`. */
 export function functionResource(name: string, source: string, inputs: Record<string, any> = {}): RecordedResource {
-    return recorded("aws:lambda/function:Function", name, { name, timeout: 5, code: { $archive: { "__index.js": { text: source } } }, ...inputs },
+    return recorded("aws:lambda/function:Function", name, { name, timeout: 30, code: { $archive: { "__index.js": { text: source } } }, ...inputs },
         { arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}` });
 }
 
