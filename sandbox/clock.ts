@@ -1,7 +1,8 @@
 /**
- * The sandbox's one time scale. Every duration the program configures (Step Functions retry intervals, Wait
- * states and timeouts, SQS visibility timeouts and delays, Lambda timeouts) lasts `scale` times as long in
- * real time, so retry and redrive paths measured in minutes on AWS finish within a test run; 1 is real time.
+ * The sandbox's one time scale. Every wait the program configures (Step Functions retry intervals, Wait states and
+ * timeouts, SQS visibility timeouts and delays) lasts `scale` times as long in real time, so retry and redrive paths
+ * measured in minutes on AWS finish within a test run; 1 is real time. Lambda timeouts stay real: they bound code
+ * that runs at real speed, and scaled budgets (3 s for 30 s) timed out functions that AWS would let finish.
  */
 export class Clock {
     constructor(readonly scale = 1) {

@@ -1,7 +1,6 @@
 import * as path from "path";
 import { Worker } from "worker_threads";
 import { materializeArchive } from "./archive";
-import { Clock, REAL_TIME } from "./clock";
 import type { FunctionRuntime, SandboxLog } from "./cloud";
 import type { RecordedResource } from "./mock-cloud";
 
@@ -45,9 +44,7 @@ export interface FunctionDefinition {
     arn: string;
     dir: string;
     environment: Record<string, string>;
-    /** As configured, and in real time on the sandbox's clock. */
     timeoutSeconds: number;
-    timeoutMs: number;
     concurrency: number;
 }
 
@@ -68,8 +65,6 @@ export interface FunctionRuntimeOptions {
     workDir?: string;
     /** What becomes of the functions' console output (Lambda's CloudWatch Logs). Default: "inherit" (the sandbox's stdout/stderr). */
     functionOutput?: "inherit" | "discard";
-    /** Scales function timeouts. Default: real time. */
-    clock?: Clock;
 }
 
 /** Every `aws:lambda/function:Function` of the synthesis, unpacked and run in isolated worker threads. */
@@ -102,7 +97,6 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(resource.inputs.memorySize ?? 128),
                 },
                 timeoutSeconds: resource.inputs.timeout ?? 3,
-                timeoutMs: (options.clock ?? REAL_TIME).ms(resource.inputs.timeout ?? 3),
                 concurrency: resource.inputs.reservedConcurrentExecutions > 0 ? resource.inputs.reservedConcurrentExecutions : DEFAULT_CONCURRENCY,
             };
             this.pools.set(name, { definition, idle: [], busy: 0, waiting: [] });
@@ -132,7 +126,7 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                     healthy = false;
                     void worker.terminate();
                     reject(Object.assign(new Error(`Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`), { name: "Sandbox.Timedout" }));
-                }, definition.timeoutMs);
+                }, definition.timeoutSeconds * 1000);
                 const cleanup = () => {
                     clearTimeout(timer);
                     worker.off("message", onMessage);
@@ -217,7 +211,7 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         const worker = new Worker(WORKER_SOURCE, {
             eval: true,
             env: { ...process.env, ...definition.environment },
-            workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: definition.timeoutMs },
+            workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: definition.timeoutSeconds * 1000 },
             stdout: discardOutput,
             stderr: discardOutput,
         });

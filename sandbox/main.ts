@@ -16,7 +16,7 @@ export interface SandboxOptions {
     /** Default: 4566; 0 picks a free port. */
     port?: number;
     log?: SandboxLog;
-    /** Real seconds per configured second for every wait the program configures (see Clock). Default: 1. */
+    /** Real seconds per configured second for the waits the program configures (see Clock). Default: 1. */
     timeScale?: number;
     /** Logical names of synthesized resources to leave out, to see what a wiring fault breaks. Default: none. */
     withoutResources?: string[];

@@ -24,7 +24,7 @@ export interface DeployOptions {
     projectDir?: string;
     /** See FunctionRuntimeOptions.functionOutput. Default: "inherit". */
     functionOutput?: "inherit" | "discard";
-    /** Scales every configured wait: retries, Wait states, visibility timeouts, delays, function timeouts. Default: real time. */
+    /** Scales every configured wait: Step Functions retries, Wait states and timeouts, SQS visibility timeouts and delays. Default: real time. */
     clock?: Clock;
 }
 
@@ -38,7 +38,7 @@ export interface DeployedCloud {
 /** Turns synthesized resources into live local services (DynamoDB first: its tables must exist before anything runs). */
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
-    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput, clock: options.clock });
+    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput });
     const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
     const sqs = new SqsService(ctx, options.clock);

@@ -22,7 +22,7 @@ describe("sandbox core services and wiring", function () {
 
     before(async () => {
         sandbox = await serve(endpoint => [
-            // Visibility 6× the consumer's 3 s timeout, as AWS recommends; at time scale 0.1 a failed message is visible again after 1.8 s.
+            // At time scale 0.1 a failed message is visible again after 1.8 s, later than its consumer's 1 s timeout (Lambda timeouts are real time).
             queueResource(endpoint, "partial", { visibilityTimeoutSeconds: 18, redrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", "partial-dlq"), maxReceiveCount: 2 }) }),
             queueResource(endpoint, "partial-dlq"),
             queueResource(endpoint, "whole", { visibilityTimeoutSeconds: 18, redrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", "whole-dlq"), maxReceiveCount: 1 }) }),
@@ -30,8 +30,8 @@ describe("sandbox core services and wiring", function () {
             queueResource(endpoint, "hasty", { visibilityTimeoutSeconds: 2 }),
             queueResource(endpoint, "uploads-events"),
             queueResource(endpoint, "alerts-copy"),
-            functionResource("reports-failures", REPORTS_FAILED_BODIES, { timeout: 3 }),
-            functionResource("throws-on-failed-body", THROWS_ON_FAILED_BODY, { timeout: 3 }),
+            functionResource("reports-failures", REPORTS_FAILED_BODIES, { timeout: 1 }),
+            functionResource("throws-on-failed-body", THROWS_ON_FAILED_BODY, { timeout: 1 }),
             functionResource("always-throws", ALWAYS_THROWS),
             functionResource("sleeps", SLEEPS, { timeout: 1 }),
             functionResource("echo", ECHO),
