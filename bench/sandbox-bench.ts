@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dy
 import { S3Client } from "@aws-sdk/client-s3";
 import { randomUUID } from "crypto";
 import { forEachLimited, hostIdOf, type HostDeploymentRecord } from "../functions/replication/regional-sync";
-import { startSandbox, type RunningSandbox } from "../sandbox/main";
+import { DEFAULT_TIME_SCALE, startSandbox, type RunningSandbox } from "../sandbox/main";
 import { s3EventRecord } from "../sandbox/services/s3";
 import { countHostRecords, findBuildKey, postJson, type StackOutputs } from "../scripts/smoke";
 import { latencySummary, perSecond } from "./stats";
@@ -155,8 +155,8 @@ async function main(): Promise<void> {
     const booted = Date.now();
     const sandbox = await startSandbox({
         port: 0,
-        // Same shortened visibility timeouts as `npm start`, so fulfilment retries and the DLQ path finish in seconds.
-        visibilityScale: 0.02,
+        // The same clock as `npm start`, so fulfilment retries and the DLQ path finish in seconds.
+        timeScale: DEFAULT_TIME_SCALE,
         functionOutput: "discard",
         configOverrides: { "serverless-pipelines:hostsPerRegion": HOSTS_PER_REGION },
         log: event => (event.kind === "error" ? errors.push(event.message) : undefined),

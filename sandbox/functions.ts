@@ -9,16 +9,23 @@ export const DEFAULT_CONCURRENCY = 4;
 /** Event invocations are retried twice on error, like Lambda's asynchronous invocation. */
 const ASYNC_RETRIES = 2;
 
-// Runs inside each worker: loads the archive's handler once (one "container") and serves invocations.
+// Runs inside each worker: loads the archive's handler once (one "container", its init phase), then serves invocations.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("worker_threads");
 const path = require("path");
 // The SDK's Node version notice would repeat once per worker; the sandbox's log stays readable without it.
 process.removeAllListeners("warning");
 let handler;
+let initError;
+try {
+  handler = require(path.join(workerData.dir, "__index.js")).handler;
+} catch (error) {
+  initError = error;
+}
+parentPort.postMessage({ ready: true });
 parentPort.on("message", async ({ id, payload }) => {
   try {
-    handler = handler || require(path.join(workerData.dir, "__index.js")).handler;
+    if (initError) throw initError;
     const context = { functionName: workerData.functionName, awsRequestId: id, getRemainingTimeInMillis: () => workerData.timeoutMs, callbackWaitsForEmptyEventLoop: true };
     const result = await new Promise((resolve, reject) => {
       const returned = handler(payload, context, (error, value) => (error ? reject(error) : resolve(value)));
@@ -37,7 +44,7 @@ export interface FunctionDefinition {
     arn: string;
     dir: string;
     environment: Record<string, string>;
-    timeoutMs: number;
+    timeoutSeconds: number;
     concurrency: number;
 }
 
@@ -65,6 +72,8 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
     private readonly pools = new Map<string, Pool>();
     private readonly pending = new Set<Promise<unknown>>();
     private readonly crashed = new WeakSet<Worker>();
+    /** Settles when a worker has loaded its handler: Lambda's timeout covers the invoke phase, not init. */
+    private readonly initialized = new WeakMap<Worker, Promise<void>>();
     private invocationCount = 0;
     private closed = false;
 
@@ -87,7 +96,7 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                     AWS_LAMBDA_FUNCTION_NAME: name,
                     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(resource.inputs.memorySize ?? 128),
                 },
-                timeoutMs: (resource.inputs.timeout ?? 3) * 1000,
+                timeoutSeconds: resource.inputs.timeout ?? 3,
                 concurrency: resource.inputs.reservedConcurrentExecutions > 0 ? resource.inputs.reservedConcurrentExecutions : DEFAULT_CONCURRENCY,
             };
             this.pools.set(name, { definition, idle: [], busy: 0, waiting: [] });
@@ -107,6 +116,7 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         }
         const pool = this.pools.get(definition.name)!;
         const worker = await this.acquire(pool);
+        await this.initialized.get(worker);
         const id = `${Date.now().toString(16)}-${++this.invocationCount}`;
         const started = Date.now();
         let healthy = true;
@@ -115,8 +125,8 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                 const timer = setTimeout(() => {
                     healthy = false;
                     void worker.terminate();
-                    reject(Object.assign(new Error(`Task timed out after ${(definition.timeoutMs / 1000).toFixed(2)} seconds`), { name: "Sandbox.Timedout" }));
-                }, definition.timeoutMs);
+                    reject(Object.assign(new Error(`Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`), { name: "Sandbox.Timedout" }));
+                }, definition.timeoutSeconds * 1000);
                 const cleanup = () => {
                     clearTimeout(timer);
                     worker.off("message", onMessage);
@@ -201,7 +211,7 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         const worker = new Worker(WORKER_SOURCE, {
             eval: true,
             env: { ...process.env, ...definition.environment },
-            workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: definition.timeoutMs },
+            workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: definition.timeoutSeconds * 1000 },
             stdout: discardOutput,
             stderr: discardOutput,
         });
@@ -212,6 +222,18 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         }
         // A crash outside an invocation (e.g. an unhandled rejection left behind) retires the worker instead of the sandbox.
         worker.on("error", () => this.crashed.add(worker));
+        this.initialized.set(worker, new Promise(resolve => {
+            const settle = () => {
+                worker.off("message", onReady);
+                worker.off("error", settle);
+                worker.off("exit", settle);
+                resolve();
+            };
+            const onReady = (message: { ready?: boolean }) => message.ready && settle();
+            worker.on("message", onReady);
+            worker.on("error", settle);
+            worker.on("exit", settle);
+        }));
         // An idle worker must not keep the process alive after the sandbox closes.
         worker.unref();
         return worker;

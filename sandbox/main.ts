@@ -2,12 +2,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { runSmoke } from "../scripts/smoke";
 import { useLocalTarget } from "../scripts/smoke-target";
+import { Clock } from "./clock";
 import type { SandboxLog } from "./cloud";
 import type { RecordedResource } from "./mock-cloud";
 import { deployCloud, PortInUseError, SandboxServer } from "./server";
 import { synthesize } from "./synth";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
+/** `npm start`'s --time-scale: 0.1 s of real time per configured second. */
+export const DEFAULT_TIME_SCALE = 0.1;
 /** Services the local stack's provider is pointed at; all of them reach the sandbox's one endpoint. */
 const SERVICES = ["apigateway", "cloudwatch", "dynamodb", "events", "iam", "kms", "lambda", "logs", "s3", "sfn", "sns", "sqs", "sts"];
 
@@ -15,8 +18,8 @@ export interface SandboxOptions {
     /** Default: 4566; 0 picks a free port. */
     port?: number;
     log?: SandboxLog;
-    /** See DeployOptions.visibilityScale. Default: 1. */
-    visibilityScale?: number;
+    /** Real seconds per configured second for the waits the program configures (see Clock). Default: 1. */
+    timeScale?: number;
     /** Logical names of synthesized resources to leave out, to see what a wiring fault breaks. Default: none. */
     withoutResources?: string[];
     /** See DeployOptions.functionOutput. Default: "inherit". */
@@ -49,7 +52,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const region = synthesis.config["aws:region"] ?? "us-east-1";
     const cloud = await deployCloud({
         endpoint, region, accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
-        visibilityScale: options.visibilityScale, functionOutput: options.functionOutput,
+        clock: new Clock(options.timeScale ?? 1), functionOutput: options.functionOutput,
     });
     server.attach(cloud.providers);
     return { endpoint, region, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
@@ -78,8 +81,8 @@ async function main(): Promise<void> {
     const signals = stopOnSignals();
     const sandbox = await startSandbox({
         port: Number(argument("port") ?? 4566),
-        // Queues' visibility timeouts are 6× their consumer's timeout (minutes); a 50× shorter one keeps redrive paths within the smoke test's deadline.
-        visibilityScale: Number(argument("visibility-scale") ?? 0.02),
+        // Queues wait 6× their consumer's timeout (minutes) and copies retry for 14 s; a 10× faster clock keeps redrive and retry paths short.
+        timeScale: Number(argument("time-scale") ?? DEFAULT_TIME_SCALE),
         withoutResources: argument("without")?.split(","),
         log: event => console.log(`${new Date().toISOString().slice(11, 23)} ${event.kind.padEnd(9)} ${event.message}`),
     });

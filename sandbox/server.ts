@@ -1,6 +1,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
+import type { Clock } from "./clock";
 import { AwsError, requestId, SandboxContext, SandboxLog, sendJson } from "./cloud";
 import { asAwsError, OperationCall, WireRequest, writeResponse } from "./protocols/wire";
 import { selfServing, ServiceProvider } from "./provider";
@@ -14,8 +15,8 @@ import { LambdaService } from "./services/lambda";
 import { S3Service } from "./services/s3";
 import { SnsService } from "./services/sns";
 import { SqsService } from "./services/sqs";
+import { createStepFunctionsService } from "./services/stepfunctions";
 import { StsService } from "./services/sts/provider";
-import { createStepFunctionsService } from "./services/step-functions";
 import { startEventSourceMappings } from "./wiring";
 
 export interface DeployOptions {
@@ -27,8 +28,8 @@ export interface DeployOptions {
     projectDir?: string;
     /** See FunctionRuntimeOptions.functionOutput. Default: "inherit". */
     functionOutput?: "inherit" | "discard";
-    /** Multiplies every SQS visibility timeout (1 = as synthesized); below 1 makes retry paths run in seconds. */
-    visibilityScale?: number;
+    /** Scales every configured wait: Step Functions retries, Wait states and timeouts, SQS visibility timeouts and delays. Default: real time. */
+    clock?: Clock;
 }
 
 /** The live local cloud for one synthesis: every provider, the function runtime and the event wiring. */
@@ -44,12 +45,12 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput });
     const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
-    const sqs = new SqsService(ctx, options.visibilityScale ?? 1);
+    const sqs = new SqsService(ctx, options.clock);
     const sns = new SnsService(ctx, sqs);
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
     const providers = new ProviderRegistry([
-        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx)), sns,
+        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx, { clock: options.clock })), sns,
         selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3, new StsService(ctx),
     ]);
     const pollers = startEventSourceMappings(ctx, sqs);

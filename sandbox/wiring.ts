@@ -1,4 +1,5 @@
 import type { SandboxContext } from "./cloud";
+import type { RecordedResource } from "./mock-cloud";
 import { resourcesOfType } from "./cloud";
 import type { ReceivedMessage, SqsService } from "./services/sqs";
 
@@ -24,6 +25,7 @@ export interface Poller { stop(): Promise<void> }
 export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): Poller[] {
     return resourcesOfType(ctx.resources, "aws:lambda/eventSourceMapping:EventSourceMapping")
         .filter(mapping => String(mapping.inputs.eventSourceArn).startsWith("arn:aws:sqs:") && mapping.inputs.enabled !== false)
+        .filter(mapping => visibilityCoversTimeout(ctx, mapping))
         .map(mapping => {
             const queue = sqs.queue(mapping.inputs.eventSourceArn);
             const batchSize: number = mapping.inputs.batchSize ?? 10;
@@ -54,6 +56,24 @@ export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): 
             const loops = Array.from({ length: POLLERS_PER_MAPPING }, () => poll());
             return { stop: async () => { running = false; await Promise.allSettled(loops); } };
         });
+}
+
+/**
+ * Lambda refuses an SQS mapping whose queue hides a message for less time than the function may run, or a batch would
+ * come back while its invocation still runs: InvalidParameterValueException from CreateEventSourceMapping
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
+function visibilityCoversTimeout(ctx: SandboxContext, mapping: RecordedResource): boolean {
+    const queue = resourcesOfType(ctx.resources, "aws:sqs/queue:Queue").find(resource => resource.state.arn === mapping.inputs.eventSourceArn);
+    const functionName = String(mapping.inputs.functionName);
+    const fn = resourcesOfType(ctx.resources, "aws:lambda/function:Function").find(resource => resource.state.name === functionName || resource.state.arn === functionName);
+    const visibilitySeconds: number = queue?.inputs.visibilityTimeoutSeconds ?? 30;
+    const timeoutSeconds: number = fn?.inputs.timeout ?? 3;
+    if (visibilitySeconds >= timeoutSeconds) {
+        return true;
+    }
+    ctx.log({ kind: "error", message: `event source mapping ${mapping.name} not deployed: Queue visibility timeout: ${visibilitySeconds} seconds is less than Function timeout: ${timeoutSeconds} seconds` });
+    return false;
 }
 
 function toRecord(message: ReceivedMessage, queueArn: string, region: string): SqsEventRecord {

@@ -8,7 +8,7 @@ import { startSandbox } from "../../sandbox/main";
 startSandbox({
     port: 0,
     functionOutput: "discard",
-    visibilityScale: Number(process.argv[2] ?? 1),
+    timeScale: Number(process.argv[2] ?? 1),
     withoutResources: ["replication-global-builds-notification"],
 }).then(sandbox => {
     process.stdout.write(`${JSON.stringify({ endpoint: sandbox.endpoint, outputs: sandbox.outputs })}\n`);

@@ -19,8 +19,8 @@ export interface HostileSandbox {
  * The local stack in the sandbox, in a child process (synthesis loads index.ts once per process and would replace
  * this process's Pulumi mocks), serving until closed. See hostile-sandbox.ts for what it leaves out.
  */
-export function startHostileSandbox(visibilityScale: number): Promise<HostileSandbox> {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "hostile-sandbox.ts"), String(visibilityScale)],
+export function startHostileSandbox(timeScale: number): Promise<HostileSandbox> {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "hostile-sandbox.ts"), String(timeScale)],
         { cwd: PROJECT_DIR, env: { ...process.env, AWS_ENDPOINT_URL: "" }, stdio: ["pipe", "pipe", "inherit"] });
     return new Promise((resolve, reject) => {
         let output = "";

@@ -7,14 +7,17 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash } from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
+import { Clock } from "../../sandbox/clock";
 import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
-import { createStepFunctionsService } from "../../sandbox/services/step-functions";
+import { createStepFunctionsService } from "../../sandbox/services/stepfunctions";
 import { useRealSdkClients } from "../support/real-sdk-clients";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+/** A configured second lasts 1 ms: retries and waits take milliseconds. */
+const CLOCK = new Clock(0.001);
 const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
 
 function stateMachineResource(name: string, definition: object): RecordedResource {
@@ -79,6 +82,12 @@ describe("sandbox Step Functions service", () => {
         },
         // Runs until the test releases it, to observe RUNNING executions.
         parked: () => new Promise(resolve => releaseParked.push(resolve)),
+        copy: async bucket => {
+            if (bucket === "missing") {
+                throw Object.assign(new Error("The specified bucket does not exist"), { name: "NoSuchBucket" });
+            }
+            return "SUCCEEDED";
+        },
     });
     const tableName = "tracking";
     const machines = [
@@ -99,6 +108,37 @@ describe("sandbox Step Functions service", () => {
             StartAt: "Invoke",
             States: {
                 Invoke: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn("broken"), "Payload.$": "$" }, End: true },
+            },
+        }),
+        stateMachineResource("mapping", {
+            StartAt: "Prepare",
+            States: {
+                Prepare: { Type: "Pass", Next: "CopyAll" },
+                CopyAll: {
+                    Type: "Map", ItemsPath: "$.buckets", MaxConcurrency: 1, ResultPath: "$.results",
+                    ItemProcessor: {
+                        StartAt: "Copy",
+                        States: {
+                            Copy: {
+                                Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn("copy"), "Payload.$": "$" },
+                                ResultSelector: { "status.$": "$.Payload" }, Catch: [{ ErrorEquals: ["States.ALL"], Next: "RecordFailure" }], End: true,
+                            },
+                            RecordFailure: { Type: "Pass", Result: { status: "FAILED" }, End: true },
+                        },
+                    },
+                    Next: "Check",
+                },
+                Check: { Type: "Choice", Choices: [{ Variable: "$.results[1].status", StringEquals: "FAILED", Next: "SomeCopiesFailed" }], Default: "Done" },
+                Done: { Type: "Succeed" },
+                SomeCopiesFailed: { Type: "Fail", Error: "SomeCopiesFailed", Cause: "a copy failed" },
+            },
+        }),
+        stateMachineResource("backing-off", {
+            StartAt: "Pause",
+            States: {
+                Pause: { Type: "Wait", Seconds: 7, Next: "Broken" },
+                // The file-copy workflow's copy retry: 3 attempts from 2 s, backoff 2.
+                Broken: { Type: "Task", Resource: fnArn("broken"), Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3 }], End: true },
             },
         }),
         stateMachineResource("parking", {
@@ -123,6 +163,22 @@ describe("sandbox Step Functions service", () => {
                     Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage",
                     Parameters: { QueueUrl: "http://queue.local/000000000000/summaries", "MessageBody.$": "$" },
                     ResultSelector: { "messageId.$": "$.MessageId" }, ResultPath: "$.enqueued", End: true,
+                },
+            },
+        }),
+        stateMachineResource("intrinsics", {
+            StartAt: "Render",
+            States: {
+                Render: {
+                    Type: "Pass",
+                    Parameters: {
+                        "json.$": "States.JsonToString($.value)",
+                        "roundTrip.$": "States.StringToJson(States.JsonToString($.value))",
+                        "quoted.$": "States.Format('\\'{}\\' \\{\\} in {}', $.value.text, States.JsonToString($.value.list))",
+                        "listed.$": "States.Format('{} and {}', $.value.list, $.value.nested)",
+                        "items.$": "States.Array('a, b)', $.value.text, 3, null)",
+                    },
+                    End: true,
                 },
             },
         }),
@@ -188,7 +244,7 @@ describe("sandbox Step Functions service", () => {
         });
         await new Promise<void>(resolve => integrations.listen(0, "127.0.0.1", resolve));
         const integrationsUrl = `http://127.0.0.1:${(integrations.address() as AddressInfo).port}`;
-        service = createStepFunctionsService({ endpoint: integrationsUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { retryIntervalMs: 0 });
+        service = createStepFunctionsService({ endpoint: integrationsUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { clock: CLOCK });
         sandbox = await serve(service);
         sfn = new SFNClient({ endpoint: sandbox.url, region: REGION, credentials });
     });
@@ -212,12 +268,17 @@ describe("sandbox Step Functions service", () => {
         expect(execution.status).to.equal("SUCCEEDED");
         expect(JSON.parse(execution.output!)).to.deep.equal({ build: "b1", attempts: 2 });
         const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
-        const types = events!.map(event => event.type);
-        expect(types[0]).to.equal("ExecutionStarted");
-        expect(types).to.include("TaskFailed");
-        expect(types[types.length - 1]).to.equal("ExecutionSucceeded");
-        const failed = events!.find(event => event.type === "TaskFailed")!;
-        expect(failed.taskFailedEventDetails?.error).to.equal("TransientError");
+        // A Lambda function ARN as Resource (the legacy form) reports LambdaFunction* events; each retry is scheduled anew.
+        expect(events!.map(event => event.type)).to.deep.equal([
+            "ExecutionStarted", "TaskStateEntered",
+            "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed",
+            "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded",
+            "TaskStateExited", "ExecutionSucceeded",
+        ]);
+        expect(events!.map(event => [event.id, event.previousEventId])).to.deep.equal(events!.map((_, index) => [index + 1, index]));
+        expect(events![2].lambdaFunctionScheduledEventDetails).to.deep.equal({ resource: fnArn("flaky"), input: JSON.stringify({ build: "b1" }) });
+        expect(events![4].lambdaFunctionFailedEventDetails?.error).to.equal("TransientError");
+        expect(JSON.parse(events![7].lambdaFunctionSucceededEventDetails!.output!)).to.deep.equal({ build: "b1", attempts: 2 });
     });
 
     it("follows a Catch on the Lambda error's name and keeps the error document in $.failure", async () => {
@@ -236,6 +297,11 @@ describe("sandbox Step Functions service", () => {
         expect(execution.status).to.equal("FAILED");
         expect(execution.error).to.equal("FatalError");
         expect(execution.cause).to.contain("disk on fire");
+        const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+        expect(events!.map(event => event.type)).to.deep.equal(["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "ExecutionFailed"]);
+        expect(events![2].taskScheduledEventDetails).to.deep.equal({ resourceType: "lambda", resource: "invoke", region: REGION, parameters: JSON.stringify({ FunctionName: fnArn("broken"), Payload: {} }) });
+        expect(events![4].taskFailedEventDetails).to.deep.include({ resourceType: "lambda", resource: "invoke", error: "FatalError" });
+        expect(events![5].executionFailedEventDetails).to.deep.equal({ error: "FatalError", cause: execution.cause });
         const failed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arnOf("uncaught"), statusFilter: "FAILED" }));
         expect(failed.executions!.map(item => item.executionArn)).to.deep.equal([executionArn]);
         const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arnOf("uncaught"), statusFilter: "RUNNING" }));
@@ -259,6 +325,20 @@ describe("sandbox Step Functions service", () => {
         expect(JSON.parse((await finished(sfn, second.executionArn!)).output!)).to.deep.include({ failedBuckets: ["region-a"], succeededBuckets: [], failedCount: 1 });
     });
 
+    it("renders intrinsics as AWS does: JsonToString is valid JSON for quotes, backslashes, control characters and unicode; Format resolves only literal escapes", async () => {
+        const text = "say \"hi\" C:\\temp\n\ttab \u0001 ünïcode ✓ {}";
+        const value = { text, list: ["x\"y", 2], nested: { flag: true, none: null } };
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("intrinsics"), input: JSON.stringify({ value }) }));
+        const execution = await finished(sfn, executionArn!);
+        expect(execution.status, execution.cause).to.equal("SUCCEEDED");
+        const output = JSON.parse(execution.output!);
+        expect(JSON.parse(output.json)).to.deep.equal(value);
+        expect(output.roundTrip).to.deep.equal(value);
+        expect(output.quoted).to.equal(`'${text}' {} in ["x\\"y",2]`);
+        expect(output.listed).to.equal("[x\"y, 2] and {flag=true, none=null}");
+        expect(output.items).to.deep.equal(["a, b)", text, 3, null]);
+    });
+
     it("writes the item of a dynamodb:putItem task and names a failed condition DynamoDB.ConditionalCheckFailedException", async () => {
         const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("storing"), name: "store-1", input: JSON.stringify({ key: "build-1.zip" }) }));
         expect((await finished(sfn, first.executionArn!)).status).to.equal("SUCCEEDED");
@@ -269,6 +349,59 @@ describe("sandbox Step Functions service", () => {
         const execution = await finished(sfn, second.executionArn!);
         expect(execution.status).to.equal("SUCCEEDED");
         expect(JSON.parse(execution.output!).duplicate.Error).to.equal("DynamoDB.ConditionalCheckFailedException");
+    });
+
+    it("records a Map run with AWS's event types, ends a Fail state with ExecutionFailed, and pages the history", async () => {
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("mapping"), input: JSON.stringify({ buckets: ["region-a", "missing"] }) }));
+        expect((await finished(sfn, executionArn!)).status).to.equal("FAILED");
+        const { events, nextToken } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+        expect(nextToken).to.equal(undefined);
+        expect(events!.map(event => event.type)).to.deep.equal([
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "MapStateEntered", "MapStateStarted",
+            "MapIterationStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "MapIterationSucceeded",
+            "MapIterationStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "TaskStateExited", "PassStateEntered", "PassStateExited", "MapIterationSucceeded",
+            "MapStateSucceeded", "MapStateExited", "ChoiceStateEntered", "ChoiceStateExited", "FailStateEntered", "ExecutionFailed",
+        ]);
+        const byType = (type: string) => events!.filter(event => event.type === type);
+        expect(byType("MapStateStarted")[0].mapStateStartedEventDetails).to.deep.equal({ length: 2 });
+        expect(byType("MapIterationStarted").map(event => event.mapIterationStartedEventDetails)).to.deep.equal([{ name: "CopyAll", index: 0 }, { name: "CopyAll", index: 1 }]);
+        expect(byType("TaskSucceeded")[0].taskSucceededEventDetails).to.deep.equal({ resourceType: "lambda", resource: "invoke", output: JSON.stringify({ ExecutedVersion: "$LATEST", Payload: "SUCCEEDED", StatusCode: 200 }) });
+        expect(byType("TaskFailed")[0].taskFailedEventDetails).to.deep.include({ error: "NoSuchBucket" });
+        expect(byType("FailStateEntered")[0].stateEnteredEventDetails?.name).to.equal("SomeCopiesFailed");
+        expect(events![events!.length - 1].executionFailedEventDetails).to.deep.equal({ error: "SomeCopiesFailed", cause: "a copy failed" });
+
+        const first = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 5 }));
+        expect(first.events!.map(event => event.id)).to.deep.equal([1, 2, 3, 4, 5]);
+        const paged = [...first.events!];
+        for (let token = first.nextToken; token;) {
+            const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 5, nextToken: token }));
+            paged.push(...page.events!);
+            token = page.nextToken;
+        }
+        expect(paged.map(event => event.id)).to.deep.equal(events!.map(event => event.id));
+        const newestFirst = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 2, reverseOrder: true }));
+        expect(newestFirst.events!.map(event => event.type)).to.deep.equal(["ExecutionFailed", "FailStateEntered"]);
+        const foreignToken = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: newestFirst.nextToken })).catch((caught: Error) => caught);
+        expect((foreignToken as Error).name).to.equal("InvalidToken");
+    });
+
+    it("hands the library the clock's durations: a 7 s Wait and retries after 2, 4 and 8 s become 7, 2, 4 and 8 ms", async () => {
+        const requested: number[] = [];
+        const realSetTimeout = globalThis.setTimeout;
+        // Every timer asked for while the execution runs, the library's Wait and retry sleeps among them.
+        globalThis.setTimeout = ((callback: () => void, ms?: number) => {
+            requested.push(ms ?? 0);
+            return realSetTimeout(callback, ms);
+        }) as typeof setTimeout;
+        try {
+            const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("backing-off"), input: "{}" }));
+            const execution = await finished(sfn, executionArn!);
+            expect([execution.status, execution.error]).to.deep.equal(["FAILED", "FatalError"]);
+        } finally {
+            globalThis.setTimeout = realSetTimeout;
+        }
+        const waits = requested.filter(ms => [2, 4, 7, 8, 2000, 4000, 7000, 8000].includes(ms));
+        expect(waits).to.deep.equal([7, 2, 4, 8]);
     });
 
     it("rejects a second start under a finished execution's name with ExecutionAlreadyExists", async () => {

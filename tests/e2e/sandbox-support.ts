@@ -1,5 +1,6 @@
 import { execFile } from "child_process";
 import * as path from "path";
+import { Clock } from "../../sandbox/clock";
 import type { SandboxLog } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
 import { deployCloud, DeployedCloud, SandboxServer, ServerLimits } from "../../sandbox/server";
@@ -20,19 +21,19 @@ export function queueResource(endpoint: string, name: string, inputs: Record<str
 
 /** A function whose archive is the given CommonJS source exporting `handler`, like a CallbackFunction's `__index.js`. */
 export function functionResource(name: string, source: string, inputs: Record<string, any> = {}): RecordedResource {
-    return recorded("aws:lambda/function:Function", name, { name, timeout: 5, code: { $archive: { "__index.js": { text: source } } }, ...inputs },
+    return recorded("aws:lambda/function:Function", name, { name, timeout: 30, code: { $archive: { "__index.js": { text: source } } }, ...inputs },
         { arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}` });
 }
 
 export interface TestSandbox { endpoint: string; cloud: DeployedCloud; events: Parameters<SandboxLog>[0][]; close(): Promise<void> }
 
-/** Serves the given resources on a free port; `resourcesFor(endpoint)` builds them once the endpoint is known. */
-export async function serve(resourcesFor: (endpoint: string) => RecordedResource[], visibilityScale = 1, limits: ServerLimits = {}): Promise<TestSandbox> {
+/** Serves the given resources on a free port; `resourcesFor(endpoint)` builds them once the endpoint is known. `timeScale` as in `npm start --time-scale`. */
+export async function serve(resourcesFor: (endpoint: string) => RecordedResource[], timeScale = 1, limits: ServerLimits = {}): Promise<TestSandbox> {
     const events: Parameters<SandboxLog>[0][] = [];
     const log: SandboxLog = event => events.push(event);
     const server = new SandboxServer(log, limits);
     const endpoint = await server.listen(0);
-    const cloud = await deployCloud({ endpoint, region: REGION, accountId: ACCOUNT, resources: resourcesFor(endpoint), log, visibilityScale });
+    const cloud = await deployCloud({ endpoint, region: REGION, accountId: ACCOUNT, resources: resourcesFor(endpoint), log, clock: new Clock(timeScale) });
     server.attach(cloud.providers);
     return { endpoint, cloud, events, close: async () => { await cloud.close(); await server.close(); } };
 }

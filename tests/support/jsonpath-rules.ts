@@ -1,5 +1,5 @@
 // Importing the sandbox's Step Functions service installs its AWS rule on jsonpath-plus, which aws-local-stepfunctions calls.
-import "../../sandbox/services/step-functions";
+import "../../sandbox/services/stepfunctions/library";
 import { extractJson, NoSuchJsonPathError } from "./localstack-jsonpath";
 
 /** How aws-local-stepfunctions asks for a JSONPath: `JSONPath({ path, json, wrap: false })`, undefined for "no such path". */

@@ -69,10 +69,10 @@ export class SqsService extends SqsQueues implements ServiceProvider {
             ApproximateNumberOfMessagesDelayed: String(counts.delayed),
             CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
             LastModifiedTimestamp: String(Math.floor(queue.createdAt / 1000)),
-            VisibilityTimeout: String(Math.round(queue.visibilityTimeoutMs / 1000 / this.visibilityScale)),
+            VisibilityTimeout: String(Math.round(this.clock.seconds(queue.visibilityTimeoutMs))),
             MaximumMessageSize: String(queue.maximumMessageSize),
             MessageRetentionPeriod: String(queue.messageRetentionSeconds),
-            DelaySeconds: String(queue.delayMs / 1000),
+            DelaySeconds: String(Math.round(this.clock.seconds(queue.delayMs))),
             ReceiveMessageWaitTimeSeconds: String(queue.receiveWaitTimeSeconds),
             ...(queue.deadLetterTargetArn ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queue.deadLetterTargetArn, maxReceiveCount: queue.maxReceiveCount }) } : {}),
             ...(queue.kmsMasterKeyId ? { KmsMasterKeyId: queue.kmsMasterKeyId } : { SqsManagedSseEnabled: String(queue.sqsManagedSse) }),
@@ -134,7 +134,7 @@ export class SqsService extends SqsQueues implements ServiceProvider {
             const queue = this.queue(input.QueueUrl);
             const waitSeconds = input.WaitTimeSeconds ?? queue.receiveWaitTimeSeconds;
             const messages = await this.receive(queue.name, input.MaxNumberOfMessages ?? 1, waitSeconds * 1000,
-                input.VisibilityTimeout !== undefined ? input.VisibilityTimeout * 1000 * this.visibilityScale : undefined);
+                input.VisibilityTimeout !== undefined ? this.clock.ms(input.VisibilityTimeout) : undefined);
             const systemNames: string[] = [...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])];
             const messageNames: string[] = input.MessageAttributeNames ?? [];
             return messages.length === 0 ? {} : {

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "crypto";
+import { Clock, REAL_TIME } from "../../clock";
 import { AwsError, md5Hex, resourcesOfType, SandboxContext } from "../../cloud";
 
 /** As stored: binary values base64, as SNS and Lambda's SQS records carry them. */
@@ -81,8 +82,8 @@ function messageSize(body: string, attributes: Record<string, MessageAttributeVa
 export class SqsQueues {
     private readonly queues = new Map<string, LocalQueue>();
 
-    /** `visibilityScale` shortens every visibility timeout so retry paths run in seconds (1 = as configured). */
-    constructor(protected readonly ctx: SandboxContext, protected readonly visibilityScale = 1) {
+    /** Visibility timeouts and delays last as long as the clock says (its scale below 1 makes retry paths run in seconds). */
+    constructor(protected readonly ctx: SandboxContext, protected readonly clock: Clock = REAL_TIME) {
         for (const resource of resourcesOfType(ctx.resources, "aws:sqs/queue:Queue")) {
             const inputs = resource.inputs;
             const defined = (value: unknown) => (value === undefined || value === null ? undefined : String(value));
@@ -113,8 +114,8 @@ export class SqsQueues {
             name,
             arn: identity?.arn ?? `arn:aws:sqs:${this.ctx.region}:${this.ctx.accountId}:${name}`,
             url: identity?.url ?? `${this.ctx.endpoint}/${this.ctx.accountId}/${name}`,
-            visibilityTimeoutMs: Number(requested.VisibilityTimeout ?? 30) * 1000 * this.visibilityScale,
-            delayMs: Number(requested.DelaySeconds ?? 0) * 1000,
+            visibilityTimeoutMs: this.clock.ms(Number(requested.VisibilityTimeout ?? 30)),
+            delayMs: this.clock.ms(Number(requested.DelaySeconds ?? 0)),
             deadLetterTargetArn: redrive?.deadLetterTargetArn,
             maxReceiveCount: redrive ? Number(redrive.maxReceiveCount) : undefined,
             maximumMessageSize: Number(requested.MaximumMessageSize ?? 262144),
@@ -160,7 +161,7 @@ export class SqsQueues {
             throw new AwsError("InvalidParameterValue", `One or more parameters are invalid. Reason: Message must be shorter than ${queue.maximumMessageSize} bytes.`);
         }
         const now = Date.now();
-        const message: StoredMessage = { id: randomUUID(), body, attributes, sentAt: now, receiveCount: 0, visibleAt: now + (delaySeconds !== undefined ? delaySeconds * 1000 : queue.delayMs) };
+        const message: StoredMessage = { id: randomUUID(), body, attributes, sentAt: now, receiveCount: 0, visibleAt: now + (delaySeconds !== undefined ? this.clock.ms(delaySeconds) : queue.delayMs) };
         queue.messages.push(message);
         this.wake(queue);
         this.ctx.log({ kind: "event", message: `sqs ${queue.name} <- message ${message.id}` });
@@ -195,7 +196,7 @@ export class SqsQueues {
         const queue = this.queue(reference);
         const message = queue.messages.find(item => item.receiptHandle === receiptHandle);
         if (message) {
-            message.visibleAt = Date.now() + seconds * 1000 * this.visibilityScale;
+            message.visibleAt = Date.now() + this.clock.ms(seconds);
             this.wake(queue);
         }
     }

@@ -1,0 +1,25 @@
+/**
+ * The sandbox's one time scale. Every wait the program configures (Step Functions retry intervals, Wait states and
+ * timeouts, SQS visibility timeouts and delays) lasts `scale` times as long in real time, so retry and redrive paths
+ * measured in minutes on AWS finish within a test run; 1 is real time. Lambda timeouts stay real: they bound code
+ * that runs at real speed, and scaled budgets (3 s for 30 s) timed out functions that AWS would let finish.
+ */
+export class Clock {
+    constructor(readonly scale = 1) {
+        if (!Number.isFinite(scale) || scale <= 0) {
+            throw new Error(`the time scale must be a positive number, got ${scale}`);
+        }
+    }
+
+    /** A configured duration in seconds as real milliseconds. */
+    ms(seconds: number): number {
+        return seconds * 1000 * this.scale;
+    }
+
+    /** Real milliseconds as the configured seconds they stand for. */
+    seconds(ms: number): number {
+        return ms / 1000 / this.scale;
+    }
+}
+
+export const REAL_TIME = new Clock(1);
