@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { confirmationSenderHandler } from "../functions/events/confirmation-sender";
-import { eventApiHandler, eventRequestMessage } from "../functions/events/event-api";
+import { eventApiSettings, eventProcessorSettings, eventReaderSettings, eventRequestMessage, eventTableSettings } from "../functions/events/contract";
+import { eventApiHandler } from "../functions/events/event-api";
 import { eventProcessorHandler } from "../functions/events/event-processor";
 import { eventReaderHandler } from "../functions/events/event-reader";
+import { environment } from "../functions/shared/settings";
 import { thresholdAlarm, ThresholdAlarmArgs } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
@@ -219,11 +221,11 @@ export class EventPipeline extends pulumi.ComponentResource {
             functionName: "event-processor",
             description: "Normalises S3, EventBridge and API events, stores each once with a TTL, queues its confirmation",
             handlerFactory: eventProcessorHandler,
-            environment: {
-                EVENTS_TABLE: table.name,
-                CONFIRMATION_QUEUE_URL: confirmations.url,
-                EVENT_TTL_DAYS: String(args.eventTtlDays ?? DEFAULT_EVENT_TTL_DAYS),
-            },
+            environment: environment(eventProcessorSettings(), {
+                eventsTable: table.name,
+                confirmationQueueUrl: confirmations.url,
+                eventTtlDays: String(args.eventTtlDays ?? DEFAULT_EVENT_TTL_DAYS),
+            }),
             statements: [
                 consumeStatement("ConsumeProcessingQueue", queue.arn),
                 // Receiving from the SSE-KMS queue decrypts; GenerateDataKey in case redrive into its SSE-KMS DLQ needs it (AWS documents no rule either way).
@@ -240,7 +242,7 @@ export class EventPipeline extends pulumi.ComponentResource {
             functionName: "confirmation-sender",
             description: "Marks stored events CONFIRMED, once",
             handlerFactory: confirmationSenderHandler,
-            environment: { EVENTS_TABLE: table.name },
+            environment: environment(eventTableSettings(), { eventsTable: table.name }),
             statements: [
                 consumeStatement("ConsumeConfirmationQueue", confirmations.arn),
                 { sid: "ConfirmEvents", actions: ["dynamodb:UpdateItem"], resources: [table.arn] },
@@ -268,7 +270,7 @@ export class EventPipeline extends pulumi.ComponentResource {
             functionName: "event-api",
             description: "POST /events: validates a user event and publishes it to the event topic",
             handlerFactory: eventApiHandler,
-            environment: { EVENT_TOPIC_ARN: topic.arn, CORS_ALLOW_ORIGIN: args.corsAllowOrigin ?? "*" },
+            environment: environment(eventApiSettings(), { eventTopicArn: topic.arn, corsAllowOrigin: args.corsAllowOrigin ?? "*" }),
             statements: [
                 { sid: "PublishEvents", actions: ["sns:Publish"], resources: [topic.arn] },
                 // Publishing to an SSE-KMS topic needs a data key from the topic's key.
@@ -282,7 +284,7 @@ export class EventPipeline extends pulumi.ComponentResource {
             functionName: "event-reader",
             description: "GET /events/{eventId}: the stored event and its status",
             handlerFactory: eventReaderHandler,
-            environment: { EVENTS_TABLE: table.name, CORS_ALLOW_ORIGIN: args.corsAllowOrigin ?? "*" },
+            environment: environment(eventReaderSettings(), { eventsTable: table.name, corsAllowOrigin: args.corsAllowOrigin ?? "*" }),
             statements: [{ sid: "ReadEvents", actions: ["dynamodb:GetItem"], resources: [table.arn] }],
         }, child);
 

@@ -2,7 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { copyObjectHandler } from "../functions/file-copy/copy-object";
 import { failureNotificationHandler } from "../functions/file-copy/failure-notification";
-import { fileCopyRequestMessage, stepFunctionInvokerHandler } from "../functions/file-copy/step-function-invoker";
+import { failureNotificationSettings, fileCopyInvokerSettings, fileCopyRequestMessage } from "../functions/file-copy/contract";
+import { stepFunctionInvokerHandler } from "../functions/file-copy/step-function-invoker";
+import { environment } from "../functions/shared/settings";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
 import { RestApi } from "./shared/rest-api";
@@ -320,7 +322,7 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             description: "Writes the file-copy failure notification: the file, one line per failed bucket, where to look",
             handlerFactory: failureNotificationHandler,
             // Names only, to point the reader at them; it reads neither.
-            environment: { TRACKING_TABLE_NAME: table.name, COPY_LOG_GROUP_NAME: copyFunction.logGroup.name },
+            environment: environment(failureNotificationSettings(), { trackingTable: table.name, copyLogGroup: copyFunction.logGroup.name }),
             runtimePackages: ["superstruct"],
             timeoutSeconds: 10,
         }, child);
@@ -354,11 +356,11 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             functionName: "step-function-invoker",
             description: "POST /step-function: validates a file copy request and starts the workflow",
             handlerFactory: stepFunctionInvokerHandler,
-            environment: {
-                STATE_MACHINE_ARN: stateMachine.arn,
-                ALLOWED_SOURCE_BUCKETS: pulumi.output(args.sourceBuckets.map(bucket => bucket.name)).apply(names => JSON.stringify(names)),
-                ALLOWED_DESTINATION_BUCKETS: pulumi.output(args.destinationBuckets.map(bucket => bucket.name)).apply(names => JSON.stringify(names)),
-            },
+            environment: environment(fileCopyInvokerSettings(), {
+                stateMachineArn: stateMachine.arn,
+                allowedSourceBuckets: pulumi.output(args.sourceBuckets.map(bucket => bucket.name)).apply(names => JSON.stringify(names)),
+                allowedDestinationBuckets: pulumi.output(args.destinationBuckets.map(bucket => bucket.name)).apply(names => JSON.stringify(names)),
+            }),
             statements: [{ sid: "StartWorkflow", actions: ["states:StartExecution"], resources: [stateMachine.arn] }],
             runtimePackages: ["superstruct"],
         }, child);

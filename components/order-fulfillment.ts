@@ -4,8 +4,9 @@ import { apiHandler } from "../functions/orders/api-handler";
 import { dlqProcessorHandler } from "../functions/orders/dlq-processor";
 import { fulfillOrderHandler } from "../functions/orders/fulfill-order";
 import { getOrderHandler } from "../functions/orders/get-order";
-import { orderRequestMessage } from "../functions/orders/order-messages";
+import { fulfilOrderSettings, orderApiSettings, orderDlqSettings, orderRequestMessage, orderTableSettings } from "../functions/orders/contract";
 import { DEFAULT_SUCCESS_RATE } from "../functions/orders/order-rules";
+import { environment } from "../functions/shared/settings";
 import { rejectOrderHandler, storeOrderHandler } from "../functions/orders/store-order";
 import { validateOrderHandler } from "../functions/orders/validate-order";
 import { logTermAlarm, thresholdAlarm } from "./shared/alarms";
@@ -152,13 +153,13 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         const store = new LambdaFunction(`${name}-store-order`, {
             platform, functionName: "store-order", description: "StoreOrder: PENDING → PROCESSING (conditional)",
             handlerFactory: storeOrderHandler,
-            environment: { ORDERS_TABLE: this.ordersTable.name },
+            environment: environment(orderTableSettings(), { ordersTable: this.ordersTable.name }),
             statements: [{ sid: "MoveOrderToProcessing", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] }],
         }, child);
         const reject = new LambdaFunction(`${name}-reject-order`, {
             platform, functionName: "reject-order", description: "RejectOrder: PENDING → REJECTED with reasons (conditional)",
             handlerFactory: rejectOrderHandler,
-            environment: { ORDERS_TABLE: this.ordersTable.name },
+            environment: environment(orderTableSettings(), { ordersTable: this.ordersTable.name }),
             statements: [{ sid: "MoveOrderToRejected", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] }],
         }, child);
 
@@ -177,7 +178,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         const api = new LambdaFunction(`${name}-api-handler`, {
             platform, functionName: "order-api-handler", description: "POST /order: shape check, PENDING record, start the workflow",
             handlerFactory: apiHandler,
-            environment: { ORDERS_TABLE: this.ordersTable.name, STATE_MACHINE_ARN: this.stateMachine.arn },
+            environment: environment(orderApiSettings(), { ordersTable: this.ordersTable.name, stateMachineArn: this.stateMachine.arn }),
             statements: [
                 { sid: "RecordPendingOrder", actions: ["dynamodb:PutItem"], resources: [ordersArn] },
                 { sid: "FailUnstartedOrder", actions: ["dynamodb:UpdateItem"], resources: [ordersArn] },
@@ -188,7 +189,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         const getOrder = new LambdaFunction(`${name}-get-order`, {
             platform, functionName: "get-order", description: "GET /order/{orderId}",
             handlerFactory: getOrderHandler,
-            environment: { ORDERS_TABLE: this.ordersTable.name },
+            environment: environment(orderTableSettings(), { ordersTable: this.ordersTable.name }),
             statements: [{ sid: "ReadOrder", actions: ["dynamodb:GetItem"], resources: [ordersArn] }],
         }, child);
 
@@ -196,11 +197,11 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         const fulfil = new LambdaFunction(`${name}-fulfill-order`, {
             platform, functionName: "fulfill-order", description: "Simulated fulfilment: PROCESSING → FULFILLED, or retry via SQS",
             handlerFactory: fulfillOrderHandler,
-            environment: {
-                ORDERS_TABLE: this.ordersTable.name,
-                SUCCESS_RATE: String(args.successRate ?? DEFAULT_SUCCESS_RATE),
-                ...(args.fulfillmentSeed !== undefined ? { FULFILLMENT_SEED: String(args.fulfillmentSeed) } : {}),
-            },
+            environment: environment(fulfilOrderSettings(), {
+                ordersTable: this.ordersTable.name,
+                successRate: String(args.successRate ?? DEFAULT_SUCCESS_RATE),
+                fulfillmentSeed: args.fulfillmentSeed !== undefined ? String(args.fulfillmentSeed) : undefined,
+            }),
             statements: [
                 { sid: "UpdateOrder", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
                 { sid: "ConsumeOrderQueue", actions: consumeQueue, resources: [this.queue.arn] },
@@ -211,7 +212,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         const dlqProcessor = new LambdaFunction(`${name}-dlq-processor`, {
             platform, functionName: "order-dlq-processor", description: "Order DLQ: failed_orders record, order FAILED",
             handlerFactory: dlqProcessorHandler,
-            environment: { ORDERS_TABLE: this.ordersTable.name, FAILED_ORDERS_TABLE: this.failedOrdersTable.name },
+            environment: environment(orderDlqSettings(), { ordersTable: this.ordersTable.name, failedOrdersTable: this.failedOrdersTable.name }),
             statements: [
                 { sid: "MoveOrderToFailed", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
                 { sid: "RecordFailedOrder", actions: ["dynamodb:PutItem"], resources: [this.failedOrdersTable.arn] },

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { buildRequestMessage, buildWorkerHandler } from "../functions/replication/build-worker";
+import { buildRequestMessage, buildWorkerSettings, regionalSyncSettings, replicationWorkerSettings } from "../functions/replication/contract";
+import { buildWorkerHandler } from "../functions/replication/build-worker";
+import { environment } from "../functions/shared/settings";
 import { regionalSyncHandler } from "../functions/replication/regional-sync";
 import { replicationWorkerHandler } from "../functions/replication/replication-worker";
 import { FileCopyWorkflow, FileCopyWorkflowArgs } from "./file-copy-workflow";
@@ -94,7 +96,7 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
             functionName: "build-worker",
             description: "Builds a commit from the build-requests queue and uploads build-<id>.zip once",
             handlerFactory: buildWorkerHandler,
-            environment: { BUILDS_BUCKET: globalBucket.name },
+            environment: environment(buildWorkerSettings(), { buildsBucket: globalBucket.name }),
             statements: [
                 { sid: "ConsumeBuildRequests", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [buildQueue.arn] },
                 { sid: "UploadArtifacts", actions: ["s3:PutObject"], resources: [pulumi.interpolate`${globalBucket.arn}/build-*`] },
@@ -128,10 +130,10 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
             functionName: "replication-worker",
             description: "Starts the file copy workflow for each build uploaded to global-builds",
             handlerFactory: replicationWorkerHandler,
-            environment: {
-                STATE_MACHINE_ARN: this.fileCopy.stateMachineArn,
-                DESTINATION_BUCKETS: pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name)).apply(names => JSON.stringify(names)),
-            },
+            environment: environment(replicationWorkerSettings(), {
+                stateMachineArn: this.fileCopy.stateMachineArn,
+                destinationBuckets: pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name)).apply(names => JSON.stringify(names)),
+            }),
             statements: [{ sid: "StartFileCopy", actions: ["states:StartExecution"], resources: [this.fileCopy.stateMachineArn] }],
         }, child);
         this.notifyOnCreate(`${name}-global-builds`, globalBucket, replicationWorker, accountId);
@@ -141,13 +143,13 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
             functionName: "regional-sync",
             description: "Simulates the P2P rollout of a build in one region by writing its host records",
             handlerFactory: regionalSyncHandler,
-            environment: {
-                HOST_DEPLOYMENT_TABLE: table.name,
-                REGION_BY_BUCKET: pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name))
+            environment: environment(regionalSyncSettings(), {
+                hostDeploymentTable: table.name,
+                regionByBucket: pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name))
                     .apply(names => JSON.stringify(Object.fromEntries(names.map((bucketName, index) => [bucketName, regions[index]])))),
-                HOSTS_PER_REGION: String(args.hostsPerRegion ?? 1000),
-                SYNC_CONCURRENCY: String(args.syncConcurrency ?? 8),
-            },
+                hostsPerRegion: String(args.hostsPerRegion ?? 1000),
+                syncConcurrency: String(args.syncConcurrency ?? 8),
+            }),
             statements: [{ sid: "WriteHostRecords", actions: ["dynamodb:BatchWriteItem"], resources: [table.arn] }],
             timeoutSeconds: 120,
         }, child);

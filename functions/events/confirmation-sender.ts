@@ -3,7 +3,9 @@ import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { stringProblem } from "../shared/message-schema";
+import { loadSettings } from "../shared/settings";
 import { loggingFailures } from "../shared/sqs-records";
+import { eventTableSettings } from "./contract";
 import { MAX_EVENT_ID_LENGTH } from "./event-format";
 
 export const CONFIRMED = "CONFIRMED";
@@ -14,7 +16,7 @@ export const CONFIRMED = "CONFIRMED";
  * (logged with its id and reason; the DLQ after maxReceiveCount).
  */
 export function confirmationSenderHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-    const tableName = process.env.EVENTS_TABLE ?? "";
+    const { eventsTable: tableName } = loadSettings(eventTableSettings());
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const processor = new BatchProcessor(EventType.SQS);
 

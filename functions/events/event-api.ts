@@ -2,19 +2,11 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "crypto";
 import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
-import { jsonObject, message, text } from "../shared/message-schema";
 import { renewedAfterFailure } from "../shared/sdk-clients";
+import { loadSettings } from "../shared/settings";
 import { check } from "../shared/validation";
-import { ApiEventMessage, MAX_SUBJECT_LENGTH, MAX_TYPE_LENGTH, PAYLOAD_RULES } from "./event-format";
-
-/** `POST /events`: one definition for API Gateway's model and the handler. A function: handler factories must build their own structs. */
-export function eventRequestMessage() {
-    return message("PublishEvent", {
-        type: text({ max: MAX_TYPE_LENGTH, singleLine: true }),
-        subject: text({ max: MAX_SUBJECT_LENGTH, singleLine: true }),
-        payload: jsonObject(PAYLOAD_RULES),
-    }, ["type"]);
-}
+import { eventApiSettings, eventRequestMessage } from "./contract";
+import { ApiEventMessage } from "./event-format";
 
 /**
  * `POST /events`: validates `{type, subject?, payload?}` and publishes it to the event topic; 202 with the
@@ -22,7 +14,7 @@ export function eventRequestMessage() {
  * into the next invocation (the SNS client is renewed after it).
  */
 export function eventApiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-    const topicArn = process.env.EVENT_TOPIC_ARN ?? "";
+    const { eventTopicArn: topicArn } = loadSettings(eventApiSettings());
     const withSns = renewedAfterFailure(() => new SNSClient({}));
     const schema = eventRequestMessage().struct;
 

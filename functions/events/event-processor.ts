@@ -3,17 +3,13 @@ import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { loadSettings } from "../shared/settings";
 import { loggingFailures } from "../shared/sqs-records";
+import { ConfirmationMessage, eventProcessorSettings } from "./contract";
 import { expiresAt, normaliseMessage, NormalisedEvent } from "./event-format";
 
 /** Status of a stored event before `confirmation-sender` has marked it. */
 export const RECEIVED = "RECEIVED";
-
-/** What the confirmation queue carries. */
-export interface ConfirmationMessage {
-    eventId: string;
-    receivedAt: string;
-}
 
 /**
  * `event-processor`: normalises each queue message (S3 notification, EventBridge event or API event), writes
@@ -22,9 +18,7 @@ export interface ConfirmationMessage {
  * reaches the DLQ after maxReceiveCount.
  */
 export function eventProcessorHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-    const tableName = process.env.EVENTS_TABLE ?? "";
-    const confirmationQueueUrl = process.env.CONFIRMATION_QUEUE_URL ?? "";
-    const ttlDays = Number(process.env.EVENT_TTL_DAYS ?? "30");
+    const { eventsTable: tableName, confirmationQueueUrl, eventTtlDays: ttlDays } = loadSettings(eventProcessorSettings());
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const sqs = new SQSClient({});
     const processor = new BatchProcessor(EventType.SQS);

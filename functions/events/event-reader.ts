@@ -3,11 +3,13 @@ import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { badRequest, jsonResponse } from "../shared/http";
 import { stringProblem } from "../shared/message-schema";
+import { loadSettings } from "../shared/settings";
+import { eventReaderSettings } from "./contract";
 import { MAX_EVENT_ID_LENGTH } from "./event-format";
 
 /** `GET /events/{eventId}`: the stored record with its status, or 404 JSON when unknown. */
 export function eventReaderHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-    const tableName = process.env.EVENTS_TABLE ?? "";
+    const { eventsTable: tableName } = loadSettings(eventReaderSettings());
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
     return async event => {

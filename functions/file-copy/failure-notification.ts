@@ -1,6 +1,8 @@
 import type { Handler } from "aws-lambda";
 import { array, Infer, integer, min, optional, string, type } from "superstruct";
+import { loadSettings } from "../shared/settings";
 import { check } from "../shared/validation";
+import { failureNotificationSettings } from "./contract";
 import { fitMiddle, fitText, oneLine, utf8Bytes } from "./short-text";
 
 /** Most UTF-8 bytes of a notification body, with up to ten failed buckets. */
@@ -97,21 +99,12 @@ function messageOf(event: RunSummary, trackingTable: string, copyLogGroup: strin
     return [...head, ...lines, ...tail].join("\n");
 }
 
-function setting(name: string): string {
-    const value = process.env[name];
-    if (!value) {
-        throw new Error(`${name} is not set`);
-    }
-    return value;
-}
-
 /**
  * FormatFailureNotification: turns the run's failures into the SNS subject and message SendFailureNotification
- * publishes. Env: TRACKING_TABLE_NAME, COPY_LOG_GROUP_NAME (the copy function's log group, which has the stack traces).
+ * publishes, naming the tracking table and the copy function's log group (which has the stack traces).
  */
 export function failureNotificationHandler(): Handler<unknown, FailureNotification> {
-    const trackingTable = setting("TRACKING_TABLE_NAME");
-    const copyLogGroup = setting("COPY_LOG_GROUP_NAME");
+    const { trackingTable, copyLogGroup } = loadSettings(failureNotificationSettings());
     const runSummary = runSummaryShape();
     return async input => {
         const checked = check(input, runSummary);

@@ -5,7 +5,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "crypto";
 import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
 import { check } from "../shared/validation";
-import { orderRequestMessage } from "./order-messages";
+import { loadSettings } from "../shared/settings";
+import { orderApiSettings, orderRequestMessage } from "./contract";
 import { OrderRequest, statusTransition } from "./order-rules";
 
 /**
@@ -13,13 +14,11 @@ import { OrderRequest, statusTransition } from "./order-rules";
  * well-formed text, bounded metadata → 400), records the
  * order as PENDING and starts the order state machine with the orderId as execution name → 202.
  * If the workflow cannot be started (after the SDK's retries) the order is marked FAILED with the cause → 503.
- * Env: ORDERS_TABLE, STATE_MACHINE_ARN.
  */
 export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const stepFunctions = new SFNClient({});
-    const tableName = process.env.ORDERS_TABLE;
-    const stateMachineArn = process.env.STATE_MACHINE_ARN;
+    const { ordersTable: tableName, stateMachineArn } = loadSettings(orderApiSettings());
     const orderShape = orderRequestMessage().struct;
 
     return async event => {

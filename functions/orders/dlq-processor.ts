@@ -4,7 +4,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { loggingFailures, storableExcerpt } from "../shared/sqs-records";
 import { check } from "../shared/validation";
-import { orderQueueMessage } from "./order-messages";
+import { loadSettings } from "../shared/settings";
+import { orderDlqSettings, orderQueueMessage } from "./contract";
 import { isConditionFailure, statusTransition } from "./order-rules";
 
 /** Reason stored for a DLQ message that names no order this consumer can fail. */
@@ -18,13 +19,12 @@ const BODY_EXCERPT = 2048;
  * message) is left as it is and no row is written: a stale copy of a fulfilled order records nothing. A message
  * that is not an order message, or names no order, is recorded as a failed_orders row with reason `unprocessable`
  * (key `unprocessable:<messageId>`) and deleted instead of failing forever. Only storage errors fail a record; the
- * DLQ's own redrive bounds those attempts. Env: ORDERS_TABLE, FAILED_ORDERS_TABLE.
+ * DLQ's own redrive bounds those attempts.
  */
 export function dlqProcessorHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const processor = new BatchProcessor(EventType.SQS);
-    const ordersTable = process.env.ORDERS_TABLE;
-    const failedOrdersTable = process.env.FAILED_ORDERS_TABLE;
+    const { ordersTable, failedOrdersTable } = loadSettings(orderDlqSettings());
     const messageShape = orderQueueMessage();
 
     const putOnce = async (item: Record<string, unknown>): Promise<void> => {

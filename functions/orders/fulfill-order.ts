@@ -4,23 +4,22 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { loggingFailures } from "../shared/sqs-records";
 import { check } from "../shared/validation";
-import { orderQueueMessage } from "./order-messages";
-import { fulfilmentSucceeds, isConditionFailure, randomSource, shipment, statusTransition, successRateFrom } from "./order-rules";
+import { loadSettings } from "../shared/settings";
+import { fulfilOrderSettings, orderQueueMessage } from "./contract";
+import { fulfilmentSucceeds, isConditionFailure, randomSource, shipment, statusTransition } from "./order-rules";
 
 /**
- * Order queue consumer: simulates fulfilment, succeeding with probability SUCCESS_RATE (FULFILLMENT_SEED
+ * Order queue consumer: simulates fulfilment, succeeding with the contract's `successRate` (`fulfillmentSeed`
  * makes it repeatable). Success: PROCESSING → FULFILLED with shipping details. Failure: the last error is
  * noted on the order and the record is reported failed so SQS redelivers it (DLQ after the last receive). A body
  * that is not an order message, or names no order, fails the same way, so it reaches the DLQ; every failure is
  * logged with its reason.
- * Env: ORDERS_TABLE, SUCCESS_RATE, FULFILLMENT_SEED.
  */
 export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const processor = new BatchProcessor(EventType.SQS);
-    const tableName = process.env.ORDERS_TABLE;
-    const successRate = successRateFrom(process.env.SUCCESS_RATE);
-    const random = randomSource(process.env.FULFILLMENT_SEED);
+    const { ordersTable: tableName, successRate, fulfillmentSeed } = loadSettings(fulfilOrderSettings());
+    const random = randomSource(fulfillmentSeed);
     const messageShape = orderQueueMessage();
 
     /** After a failed condition: a late duplicate of an order that left PROCESSING is done; a message naming no order is poison. */

@@ -2,12 +2,14 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { badRequest, jsonResponse } from "../shared/http";
+import { loadSettings } from "../shared/settings";
+import { orderTableSettings } from "./contract";
 import { ORDER_ID_PATTERN } from "./order-rules";
 
-/** `GET /order/{orderId}`: the order with its status history; 400 for a malformed id, 404 when unknown. Env: ORDERS_TABLE. */
+/** `GET /order/{orderId}`: the order with its status history; 400 for a malformed id, 404 when unknown. */
 export function getOrderHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const tableName = process.env.ORDERS_TABLE;
+    const { ordersTable: tableName } = loadSettings(orderTableSettings());
     return async event => {
         const orderId = event.pathParameters?.orderId ?? "";
         if (!ORDER_ID_PATTERN.test(orderId)) {

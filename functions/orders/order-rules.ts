@@ -91,12 +91,12 @@ export function fulfilmentSucceeds(random: () => number, successRate: number): b
     return random() < successRate;
 }
 
-/** The random source fulfil-order uses: seeded from FULFILLMENT_SEED when set, so runs can be replayed. */
+/** The random source fulfil-order uses: seeded when the contract's fulfillmentSeed is set, so runs can be replayed. */
 export function randomSource(seed: string | undefined): () => number {
     return seed !== undefined && seed !== "" && Number.isFinite(Number(seed)) ? mulberry32(Number(seed)) : Math.random;
 }
 
-/** SUCCESS_RATE as a probability; anything unparsable or out of [0, 1] falls back to the default. */
+/** The fulfilment success rate setting as a probability; anything unparsable or out of [0, 1] falls back to the default. */
 export function successRateFrom(value: string | undefined): number {
     const rate = Number(value);
     return value !== undefined && value !== "" && rate >= 0 && rate <= 1 ? rate : DEFAULT_SUCCESS_RATE;

@@ -1,5 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { loadSettings } from "../shared/settings";
+import { orderTableSettings } from "./contract";
 import { asTaskError, isConditionFailure, OrderStatus, statusTransition } from "./order-rules";
 
 export interface StoreOrderInput { orderId: string; totalAmount: number }
@@ -33,16 +35,16 @@ async function moveFromPending(documents: DynamoDBDocumentClient, tableName: str
     }
 }
 
-/** StoreOrder task: PENDING → PROCESSING with the computed total; a replay finds the order already moved and changes nothing. Env: ORDERS_TABLE. */
+/** StoreOrder task: PENDING → PROCESSING with the computed total; a replay finds the order already moved and changes nothing. */
 export function storeOrderHandler(): (event: StoreOrderInput) => Promise<StoredOrder> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const tableName = process.env.ORDERS_TABLE;
+    const { ordersTable: tableName } = loadSettings(orderTableSettings());
     return ({ orderId, totalAmount }) => moveFromPending(documents, tableName, orderId, "PROCESSING", { totalAmount });
 }
 
-/** RejectOrder task: PENDING → REJECTED with every reason stored on the order. Env: ORDERS_TABLE. */
+/** RejectOrder task: PENDING → REJECTED with every reason stored on the order. */
 export function rejectOrderHandler(): (event: RejectOrderInput) => Promise<StoredOrder> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const tableName = process.env.ORDERS_TABLE;
+    const { ordersTable: tableName } = loadSettings(orderTableSettings());
     return ({ orderId, reasons }) => moveFromPending(documents, tableName, orderId, "REJECTED", { rejectionReasons: reasons }, reasons.join("; "));
 }

@@ -2,20 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createHash } from "crypto";
-import { message, text } from "../shared/message-schema";
+import { loadSettings } from "../shared/settings";
 import { loggingFailures } from "../shared/sqs-records";
 import { check } from "../shared/validation";
-
-/** A commit id: ASCII letters, digits, `.`, `_`, `-` (so no surrogate, control character or path separator can pass). */
-export const COMMIT_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-
-/**
- * `POST /builds`: API Gateway's model (the route has no handler of its own) and build-worker's check of each
- * message, which also guards messages that bypass the API. A function: handler factories build their own structs.
- */
-export function buildRequestMessage() {
-    return message("BuildRequest", { commit: text({ max: 64, pattern: COMMIT_PATTERN }) }, ["commit"]);
-}
+import { buildRequestMessage, buildWorkerSettings } from "./contract";
 
 /** The same SQS message always maps to the same build id, so a redelivery cannot make a second artifact. */
 export function buildIdOf(commit: string, messageId: string): string {
@@ -53,12 +43,12 @@ export async function putObjectSendsIfNoneMatch(): Promise<boolean> {
 
 /**
  * `build-worker`: consumes build requests `{"commit": "..."}`, simulates a build and uploads
- * `build-<id>.zip` to BUILDS_BUCKET exactly once per message (`IfNoneMatch: "*"`). A bad body fails
+ * `build-<id>.zip` to the builds bucket exactly once per message (`IfNoneMatch: "*"`). A bad body fails
  * only its own record (partial batch response), logged with its id and reason; the DLQ after maxReceiveCount.
  * Every invocation fails while the runtime's client-s3 would drop IfNoneMatch, so nothing is ever written without it.
  */
 export function buildWorkerHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-    const bucket = process.env.BUILDS_BUCKET ?? "";
+    const { buildsBucket: bucket } = loadSettings(buildWorkerSettings());
     const s3 = new S3Client({});
     const processor = new BatchProcessor(EventType.SQS);
     // The runtime's SDK is "a specific minor version ... depends on the runtime version and your AWS Region" (Lambda guide,

@@ -2,6 +2,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { S3Event } from "aws-lambda";
 import { decodeS3Key } from "../shared/s3-keys";
+import { loadSettings } from "../shared/settings";
+import { regionalSyncSettings } from "./contract";
 
 /** BatchWriteItem's per-request limit. */
 export const BATCH_SIZE = 25;
@@ -59,16 +61,12 @@ export async function forEachLimited<T>(items: T[], limit: number, work: (item: 
 
 /**
  * `regional-sync`: simulates the P2P rollout of a build that reached a regional bucket by writing
- * HOSTS_PER_REGION host records to HOST_DEPLOYMENT_TABLE, 25 per BatchWriteItem with SYNC_CONCURRENCY
- * requests in flight; UnprocessedItems are retried with backoff up to MAX_WRITE_ATTEMPTS, then it fails.
+ * `hostsPerRegion` host records to the host deployment table, 25 per BatchWriteItem with `syncConcurrency`
+ * requests in flight; UnprocessedItems are retried with backoff up to `maxWriteAttempts`, then it fails.
  */
 export function regionalSyncHandler(): (event: S3Event) => Promise<{ written: number }> {
-    const tableName = process.env.HOST_DEPLOYMENT_TABLE ?? "";
-    const regionByBucket: Record<string, string> = JSON.parse(process.env.REGION_BY_BUCKET ?? "{}");
-    const hostsPerRegion = Number(process.env.HOSTS_PER_REGION ?? "1000");
-    const concurrency = Number(process.env.SYNC_CONCURRENCY ?? "8");
-    const maxAttempts = Number(process.env.MAX_WRITE_ATTEMPTS ?? "8");
-    const backoffBaseMs = Number(process.env.BACKOFF_BASE_MS ?? "50");
+    const { hostDeploymentTable: tableName, regionByBucket, hostsPerRegion, syncConcurrency: concurrency, maxWriteAttempts: maxAttempts, backoffBaseMs }
+        = loadSettings(regionalSyncSettings());
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
     const writeBatch = async (records: HostDeploymentRecord[]): Promise<void> => {

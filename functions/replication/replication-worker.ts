@@ -2,6 +2,8 @@ import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { S3Event, S3EventRecord } from "aws-lambda";
 import { createHash } from "crypto";
 import { decodeS3Key } from "../shared/s3-keys";
+import { loadSettings } from "../shared/settings";
+import { replicationWorkerSettings } from "./contract";
 
 const MAX_EXECUTION_NAME = 80;
 const NAME_HASH_LENGTH = 40;
@@ -22,11 +24,10 @@ function isAlreadyStarted(error: unknown): boolean {
 
 /**
  * `replication-worker`: for every object created in the global builds bucket, starts the file copy
- * workflow (STATE_MACHINE_ARN) towards DESTINATION_BUCKETS (JSON list). Starting is idempotent per event.
+ * workflow towards the regional buckets. Starting is idempotent per event.
  */
 export function replicationWorkerHandler(): (event: S3Event) => Promise<{ started: string[]; duplicates: string[] }> {
-    const stateMachineArn = process.env.STATE_MACHINE_ARN ?? "";
-    const destinationBuckets: string[] = JSON.parse(process.env.DESTINATION_BUCKETS ?? "[]");
+    const { stateMachineArn, destinationBuckets } = loadSettings(replicationWorkerSettings());
     const sfn = new SFNClient({});
 
     const startOne = async (record: S3EventRecord): Promise<{ name: string; duplicate: boolean }> => {

@@ -1,4 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { loadSettings, parsed } from "./settings";
+
+/** The CORS origin every API response names; `*` when the function's environment leaves it out. */
+export function corsSettings() {
+    return { corsAllowOrigin: parsed("CORS_ALLOW_ORIGIN", raw => raw ?? "*") };
+}
 
 /** Largest request body any API accepts. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -9,7 +15,7 @@ export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxy
         statusCode,
         headers: {
             "Content-Type": "application/json",
-            "Access-Control-Allow-Origin": process.env.CORS_ALLOW_ORIGIN ?? "*",
+            "Access-Control-Allow-Origin": loadSettings(corsSettings()).corsAllowOrigin,
         },
         body: JSON.stringify(body),
     };

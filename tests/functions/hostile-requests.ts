@@ -1,6 +1,6 @@
 import * as fc from "fast-check";
 import { PAYLOAD_RULES } from "../../functions/events/event-format";
-import { MAX_PRICE, MAX_QUANTITY } from "../../functions/orders/order-messages";
+import { MAX_PRICE, MAX_QUANTITY } from "../../functions/orders/contract";
 import {
     acceptedContentType, boundedObject, brokenObject, brokenText, extremeNumber, poisonBody, refusedContentType, singleLineText,
 } from "./hostile-arbitraries";

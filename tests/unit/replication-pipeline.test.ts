@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { ReplicationPipeline } from "../../components/replication-pipeline";
 import { JSON_CONTENT_TYPES } from "../../components/shared/rest-api";
-import { buildRequestMessage } from "../../functions/replication/build-worker";
+import { buildRequestMessage } from "../../functions/replication/contract";
 import { RecordedResource } from "../../sandbox/mock-cloud";
 import { one, ofType, promiseOf, resourcesUnder, statementsOfRole } from "../support/pulumi";
 

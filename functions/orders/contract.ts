@@ -1,6 +1,13 @@
 import { pattern, string, type } from "superstruct";
 import { decimal, Field, integer, jsonObject, message, text } from "../shared/message-schema";
-import { MAX_ID_LENGTH, ORDER_ID_PATTERN } from "./order-rules";
+import { optional, parsed, required, startsWorkflowSettings } from "../shared/settings";
+import { MAX_ID_LENGTH, ORDER_ID_PATTERN, successRateFrom } from "./order-rules";
+
+/**
+ * The orders system's contract: the environment of each of its functions and the messages they exchange. The only
+ * place that names these environment variables; components build environments with `environment`, handlers read
+ * them with `loadSettings`.
+ */
 
 /** Largest quantity and price (in either sign) an order may carry: their product in cents stays an exact integer. */
 export const MAX_QUANTITY = 100_000;
@@ -27,4 +34,29 @@ export type OrderRequestMessage = ReturnType<typeof orderRequestMessage> extends
 /** What EnqueueOrder sends to the order queue, as its consumers read it: only the orderId matters to them. */
 export function orderQueueMessage() {
     return type({ orderId: pattern(string(), ORDER_ID_PATTERN) });
+}
+
+/** Settings of store-order, reject-order and get-order. Built by functions for the same reason as the messages. */
+export function orderTableSettings() {
+    return { ordersTable: required("ORDERS_TABLE") };
+}
+
+/** Settings of `POST /order`. */
+export function orderApiSettings() {
+    return { ...orderTableSettings(), ...startsWorkflowSettings() };
+}
+
+/** Settings of fulfill-order: an unparsable or out-of-range success rate falls back to the default. */
+export function fulfilOrderSettings() {
+    return {
+        ...orderTableSettings(),
+        successRate: parsed("SUCCESS_RATE", successRateFrom),
+        /** Seeds the random source so a run can be replayed; unseeded when absent. */
+        fulfillmentSeed: optional("FULFILLMENT_SEED"),
+    };
+}
+
+/** Settings of the order DLQ processor. */
+export function orderDlqSettings() {
+    return { ...orderTableSettings(), failedOrdersTable: required("FAILED_ORDERS_TABLE") };
 }
