@@ -30,18 +30,18 @@ const localEndpoint = local ? config.require("localEndpoint") : undefined;
 
 // --- ReplicationPipeline (seed 000): POST /builds → build-worker → global-builds → FileCopyWorkflow → regional buckets → regional-sync
 const failureNotificationEmail = config.get("failureNotificationEmail");
-/** Host records regional-sync writes per region and build; the smoke test expects regions × this many. */
-export const hostsPerRegion = config.requireNumber("hostsPerRegion");
 const replication = new ReplicationPipeline("replication", {
     platform,
     regions: config.getObject<string[]>("regions"),
-    hostsPerRegion,
+    hostsPerRegion: config.getNumber("hostsPerRegion"),
     maxConcurrency: config.getNumber("copyMaxConcurrency"),
     notificationEmails: failureNotificationEmail ? [failureNotificationEmail] : [],
     localEndpoint,
 });
 /** `POST ${buildsApiUrl}/builds {"commit": "abc123"}` */
 export const buildsApiUrl = replication.buildsApiUrl;
+/** Host records regional-sync writes per region and build; the smoke test expects regions × this many. */
+export const hostsPerRegion = replication.hostsPerRegion;
 /** `POST ${stepFunctionApiUrl}/step-function {"sourceBucket", "sourceKey", "destinationBuckets"}` */
 export const stepFunctionApiUrl = replication.stepFunctionApiUrl;
 export const globalBuildsBucket = replication.globalBucketName;

@@ -17,19 +17,19 @@ import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
 
 export interface EventPipelineArgs {
     platform: PlatformOptions;
-    /** Days a stored event lives before DynamoDB TTL removes it. Default: 30. */
+    /** Days a stored event lives before DynamoDB TTL removes it. @default 30 */
     eventTtlDays?: number;
-    /** Key prefix the EventBridge rule forwards Object Created events for. Default: `uploads/`. */
+    /** Key prefix the EventBridge rule forwards Object Created events for. @default `uploads/` */
     eventRulePrefix?: string;
-    /** SNS filter policy of the processing queue's subscription. Default: none (every event). */
+    /** SNS filter policy of the processing queue's subscription. @default none (every event) */
     filterPolicy?: Record<string, unknown>;
-    /** What the filter policy matches. Default: `MessageAttributes` (the SNS default). */
+    /** What the filter policy matches. @default `MessageAttributes` (the SNS default) */
     filterPolicyScope?: "MessageAttributes" | "MessageBody";
-    /** Messages per `event-processor` invocation. Default: 10. */
+    /** Messages per `event-processor` invocation. @default 10 */
     batchSize?: number;
-    /** LocalStack-style endpoint for the API URL (see RestApi). Default: stage invoke URL. */
+    /** LocalStack-style endpoint for the API URL (see RestApi). @default stage invoke URL */
     localEndpoint?: string;
-    /** `Access-Control-Allow-Origin`. Default: `*`. */
+    /** `Access-Control-Allow-Origin`. @default `*` */
     corsAllowOrigin?: string;
 }
 

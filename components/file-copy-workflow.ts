@@ -22,20 +22,21 @@ export interface FileCopyWorkflowArgs {
     sourceBuckets: BucketRef[];
     /** Buckets copies may be written to (the invoker accepts only these). */
     destinationBuckets: BucketRef[];
-    /** Map MaxConcurrency. Default 10. */
+    /** Map MaxConcurrency. @default 10 */
     maxConcurrency?: number;
-    /** Default {maxAttempts:3, intervalSeconds:2, backoffRate:2}. */
+    /** Retry of each bucket copy. @default DEFAULT_COPY_RETRY */
     copyRetry?: RetrySettings;
-    /** Default {3, 1, 1}. */
+    /** Retry of each tracking-table write. @default DEFAULT_TRACKING_RETRY */
     trackingRetry?: RetrySettings;
-    /** Default {2, 1, 1}. */
+    /** Retry of the failure notification publish. @default DEFAULT_NOTIFICATION_RETRY */
     notificationRetry?: RetrySettings;
-    /** Email addresses subscribed to the failure topic. Default none. */
+    /** Email addresses subscribed to the failure topic. @default none */
     notificationEmails?: string[];
     /** Passed to RestApi (LocalStack/sandbox path-style URL). */
     localEndpoint?: string;
 }
 
+const DEFAULT_MAX_CONCURRENCY = 10;
 export const DEFAULT_COPY_RETRY: RetrySettings = { maxAttempts: 3, intervalSeconds: 2, backoffRate: 2 };
 export const DEFAULT_TRACKING_RETRY: RetrySettings = { maxAttempts: 3, intervalSeconds: 1, backoffRate: 1 };
 export const DEFAULT_NOTIFICATION_RETRY: RetrySettings = { maxAttempts: 2, intervalSeconds: 1, backoffRate: 1 };
@@ -329,7 +330,7 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
 
         const definition = pulumi.all([table.name, topic.arn, copyFunction.arn, formatFunction.arn]).apply(([tableName, topicArn, copyFunctionArn, formatFunctionArn]) => fileCopyDefinition({
             tableName, topicArn, copyFunctionArn, formatFunctionArn,
-            maxConcurrency: args.maxConcurrency ?? 10,
+            maxConcurrency: args.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
             copyRetry: args.copyRetry ?? DEFAULT_COPY_RETRY,
             trackingRetry: args.trackingRetry ?? DEFAULT_TRACKING_RETRY,
             notificationRetry: args.notificationRetry ?? DEFAULT_NOTIFICATION_RETRY,

@@ -20,21 +20,21 @@ import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
 
 export interface OrderFulfillmentArgs {
     platform: PlatformOptions;
-    /** Probability that one fulfilment attempt succeeds. Default: 0.7. */
+    /** Probability that one fulfilment attempt succeeds. @default 0.7 */
     successRate?: number;
-    /** Seed of fulfil-order's random source, for repeatable runs. Default: none (Math.random). */
+    /** Seed of fulfil-order's random source, for repeatable runs. @default none (Math.random) */
     fulfillmentSeed?: number;
-    /** Receives of an order message before it moves to the DLQ. Default: 3. */
+    /** Receives of an order message before it moves to the DLQ. @default 3 */
     maxReceiveCount?: number;
-    /** Receives of an order DLQ message (dlq-processor attempts) before it is parked in `order-queue-dlq-parking`. Default: 5. */
+    /** Receives of an order DLQ message (dlq-processor attempts) before it is parked in `order-queue-dlq-parking`. @default 5 */
     dlqMaxReceiveCount?: number;
-    /** The DLQ alarm fires when more than this many messages are visible. Default: 5. */
+    /** The DLQ alarm fires when more than this many messages are visible. @default 5 */
     dlqAlarmThreshold?: number;
-    /** Email subscribed to the alerts topic. Default: none. */
+    /** Email subscribed to the alerts topic. @default none */
     alertEmail?: string;
-    /** LocalStack-style endpoint for a path-style API URL (see RestApi). Default: the stage invoke URL. */
+    /** LocalStack-style endpoint for a path-style API URL (see RestApi). @default the stage invoke URL */
     localEndpoint?: string;
-    /** Messages fulfil-order takes per invocation. Default: 10. */
+    /** Messages fulfil-order takes per invocation. @default 10 */
     fulfillmentBatchSize?: number;
 }
 

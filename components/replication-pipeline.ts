@@ -16,27 +16,30 @@ import { secureTable } from "./shared/table";
 
 export interface ReplicationPipelineArgs {
     platform: PlatformOptions;
-    /** Simulated regions; each gets a `<region>-builds` bucket and its own host records. Default: `["region-a", "region-b"]`. */
+    /** Simulated regions; each gets a `<region>-builds` bucket and its own host records. @default ["region-a", "region-b"] */
     regions?: string[];
-    /** Host records `regional-sync` writes per region and build. Default: 1000. */
+    /** Host records `regional-sync` writes per region and build. @default 1000 */
     hostsPerRegion?: number;
-    /** BatchWriteItem requests `regional-sync` keeps in flight. Default: 8. */
+    /** BatchWriteItem requests `regional-sync` keeps in flight. @default 8 */
     syncConcurrency?: number;
-    /** Build requests `build-worker` receives per invocation. Default: 10. */
+    /** Build requests `build-worker` receives per invocation. @default 10 */
     buildBatchSize?: number;
-    /** MaxConcurrency of the file copy Map state. Default: FileCopyWorkflow's (10). */
+    /** MaxConcurrency of the file copy Map state. @default FileCopyWorkflow's */
     maxConcurrency?: number;
-    /** Retry of each bucket copy. Default: FileCopyWorkflow's (3 from 2 s, backoff 2.0). */
+    /** Retry of each bucket copy. @default FileCopyWorkflow's */
     copyRetry?: FileCopyWorkflowArgs["copyRetry"];
-    /** Emails subscribed to file copy failures. Default: none. */
+    /** Emails subscribed to file copy failures. @default none */
     notificationEmails?: string[];
-    /** LocalStack-style endpoint for path-style API URLs. Default: the stage invoke URLs (AWS). */
+    /** LocalStack-style endpoint for path-style API URLs. @default the stage invoke URLs (AWS) */
     localEndpoint?: string;
-    /** Topic told when build requests reach their DLQ. Default: none (the alarm only changes state in CloudWatch). */
+    /** Topic told when build requests reach their DLQ. @default none (the alarm only changes state in CloudWatch) */
     alertsTopicArn?: pulumi.Input<string>;
 }
 
 export const DEFAULT_REGIONS = ["region-a", "region-b"];
+export const DEFAULT_HOSTS_PER_REGION = 1000;
+const DEFAULT_SYNC_CONCURRENCY = 8;
+const DEFAULT_BUILD_BATCH_SIZE = 10;
 export const BUILD_WORKER_TIMEOUT_SECONDS = 30;
 
 const OBJECT_CREATED = ["s3:ObjectCreated:*"];
@@ -60,11 +63,14 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
     /** Base URL of the workflow's own API; `POST ${stepFunctionApiUrl}/step-function`. */
     public readonly stepFunctionApiUrl: pulumi.Output<string>;
     public readonly fileCopy: FileCopyWorkflow;
+    /** Host records regional-sync writes per region and build (the smoke test expects regions × this many). */
+    public readonly hostsPerRegion: number;
 
     constructor(name: string, args: ReplicationPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("serverless-pipelines:replication:ReplicationPipeline", name, {}, opts);
         const { platform } = args;
         const regions = args.regions ?? DEFAULT_REGIONS;
+        this.hostsPerRegion = args.hostsPerRegion ?? DEFAULT_HOSTS_PER_REGION;
         const child = { parent: this };
         const accountId = aws.getCallerIdentityOutput({}, child).accountId;
 
@@ -107,7 +113,7 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
         new aws.lambda.EventSourceMapping(`${name}-build-worker-source`, {
             eventSourceArn: buildQueue.arn,
             functionName: buildWorker.name,
-            batchSize: args.buildBatchSize ?? 10,
+            batchSize: args.buildBatchSize ?? DEFAULT_BUILD_BATCH_SIZE,
             functionResponseTypes: ["ReportBatchItemFailures"],
         }, { parent: this, dependsOn: [buildWorker] });
 
@@ -147,8 +153,8 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
                 hostDeploymentTable: table.name,
                 regionByBucket: pulumi.all(regionalBuckets.map(({ bucket }) => bucket.name))
                     .apply(names => JSON.stringify(Object.fromEntries(names.map((bucketName, index) => [bucketName, regions[index]])))),
-                hostsPerRegion: String(args.hostsPerRegion ?? 1000),
-                syncConcurrency: String(args.syncConcurrency ?? 8),
+                hostsPerRegion: String(this.hostsPerRegion),
+                syncConcurrency: String(args.syncConcurrency ?? DEFAULT_SYNC_CONCURRENCY),
             }),
             statements: [{ sid: "WriteHostRecords", actions: ["dynamodb:BatchWriteItem"], resources: [table.arn] }],
             timeoutSeconds: 120,

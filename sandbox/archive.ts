@@ -1,13 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
+import { RUNTIME_PROVIDED_SCOPES } from "../components/shared/runtime-packages";
 import type { PlainArchive } from "./synth";
 
-/** What the Lambda Node.js runtime provides to every function; never part of an archive. */
-export const RUNTIME_PROVIDED_SCOPE = "@aws-sdk";
 
 /**
- * Writes an archive into `targetDir` as Lambda would unpack it. Only the runtime-provided `@aws-sdk`
- * scope is linked in from the project, so a package missing from the archive fails to load here too.
+ * Writes an archive into `targetDir` as Lambda would unpack it. Only the runtime-provided scopes are linked in
+ * from the project, so a package missing from the archive fails to load here too.
  */
 export function materializeArchive(projectDir: string, archive: PlainArchive, targetDir: string): string {
     fs.rmSync(targetDir, { recursive: true, force: true });
@@ -21,9 +20,11 @@ export function materializeArchive(projectDir: string, archive: PlainArchive, ta
             fs.cpSync(path.join(projectDir, entry.path), destination, { recursive: true });
         }
     }
-    const sdk = path.join(targetDir, "node_modules", RUNTIME_PROVIDED_SCOPE);
-    fs.mkdirSync(path.dirname(sdk), { recursive: true });
-    fs.symlinkSync(path.join(projectDir, "node_modules", RUNTIME_PROVIDED_SCOPE), sdk, "dir");
+    for (const scope of RUNTIME_PROVIDED_SCOPES.filter(name => fs.existsSync(path.join(projectDir, "node_modules", name)))) {
+        const linked = path.join(targetDir, "node_modules", scope);
+        fs.mkdirSync(path.dirname(linked), { recursive: true });
+        fs.symlinkSync(path.join(projectDir, "node_modules", scope), linked, "dir");
+    }
     return targetDir;
 }
 
@@ -35,7 +36,7 @@ function sizeOf(target: string): number {
     return fs.readdirSync(target).reduce((total, child) => total + sizeOf(path.join(target, child)), 0);
 }
 
-/** Uncompressed bytes of every file in the archive (runtime-provided `@aws-sdk/*` is never in it). */
+/** Uncompressed bytes of every file in the archive (runtime-provided scopes are never in it). */
 export function archiveSize(projectDir: string, archive: PlainArchive): number {
     return Object.values(archive).reduce(
         (total, entry) => total + ("text" in entry ? Buffer.byteLength(entry.text) : sizeOf(path.join(projectDir, entry.path))), 0);
