@@ -37,6 +37,15 @@ export const DEFAULT_EVENT_TTL_DAYS = 30;
 export const DEFAULT_EVENT_RULE_PREFIX = "uploads/";
 const CONSUMER_TIMEOUT_SECONDS = 30;
 
+/** What every step of the constructor builds with. */
+interface Scope {
+    name: string;
+    args: EventPipelineArgs;
+    platform: PlatformOptions;
+    child: pulumi.CustomResourceOptions;
+    accountId: pulumi.Output<string>;
+}
+
 /**
  * Seed 004: upload bucket → SNS event topic (also fed by an EventBridge rule and `POST /events`) →
  * processing queue (DLQ) → `event-processor` → events table (TTL) + confirmation queue (DLQ) →
@@ -59,11 +68,39 @@ export class EventPipeline extends pulumi.ComponentResource {
         super("serverless-pipelines:events:EventPipeline", name, {}, opts);
         const child = { parent: this };
         const platform = args.platform;
-        const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+        const scope: Scope = { name, args, platform, child, accountId: aws.getCallerIdentityOutput({}, child).accountId };
 
+        const bucket = new SecureBucket(`${name}-bucket`, { platform, bucketName: "event-uploads", versioning: true }, child);
+        const key = this.encryptionKey(scope, bucket);
+        const topic = this.eventTopic(scope, bucket, key);
+        const table = secureTable(`${name}-table`, { platform, tableName: "events", hashKey: "eventId", ttlAttribute: "expiresAt" }, child);
+        const { queue, confirmations } = this.queues(scope, key, topic);
+        const { processor, sender } = this.consumers(scope, { key, table, queue, confirmations });
+        const { api, publisher, reader } = this.eventsApi(scope, key, topic, table);
+        const alerts = this.alerting(scope, key, [queue, confirmations], [processor, sender, publisher, reader]);
+
+        this.bucketName = bucket.name;
+        this.topicArn = topic.arn;
+        this.queueUrl = queue.url;
+        this.dlqUrl = queue.dlqUrl;
+        this.confirmationQueueUrl = confirmations.url;
+        this.confirmationDlqUrl = confirmations.dlqUrl;
+        this.tableName = table.name;
+        this.apiUrl = api.url;
+        this.alertsTopicArn = alerts.arn;
+        this.keyArn = key.arn;
+        this.registerOutputs({
+            bucketName: this.bucketName, topicArn: this.topicArn, queueUrl: this.queueUrl, dlqUrl: this.dlqUrl,
+            confirmationQueueUrl: this.confirmationQueueUrl, tableName: this.tableName, apiUrl: this.apiUrl,
+            alertsTopicArn: this.alertsTopicArn,
+        });
+    }
+
+    /** The customer-managed key of the topics and the processing queue, with the service grants each publisher needs. */
+    private encryptionKey(scope: Scope, bucket: SecureBucket): aws.kms.Key {
+        const { name, platform, child, accountId } = scope;
         const partition = aws.getPartitionOutput({}, child).partition;
         const region = aws.getRegionOutput({}, child).region;
-        const bucket = new SecureBucket(`${name}-bucket`, { platform, bucketName: "event-uploads", versioning: true }, child);
 
         // S3, EventBridge and CloudWatch cannot publish to a topic under the AWS-managed alias/aws/sns key (its
         // policy cannot grant them), and SNS needs a customer-managed key policy to deliver into an SSE-KMS queue.
@@ -122,7 +159,12 @@ export class EventPipeline extends pulumi.ComponentResource {
             })),
         }, child);
         new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${physicalName(platform, "events")}`, targetKeyId: key.keyId }, child);
+        return key;
+    }
 
+    /** The event topic, fed by the upload bucket directly and by the Object Created rule on EventBridge. */
+    private eventTopic(scope: Scope, bucket: SecureBucket, key: aws.kms.Key): aws.sns.Topic {
+        const { name, args, platform, child, accountId } = scope;
         const topic = new aws.sns.Topic(`${name}-topic`, {
             name: physicalName(platform, "events"),
             kmsMasterKeyId: key.arn,
@@ -168,11 +210,12 @@ export class EventPipeline extends pulumi.ComponentResource {
             eventbridge: true,
             topics: [{ topicArn: topic.arn, events: ["s3:ObjectCreated:*"] }],
         }, { parent: this, dependsOn: [topicPolicy, bucket.policy] });
+        return topic;
+    }
 
-        const table = secureTable(`${name}-table`, {
-            platform, tableName: "events", hashKey: "eventId", ttlAttribute: "expiresAt",
-        }, child);
-
+    /** The processing queue subscribed to the topic and the confirmation queue, each with its DLQ. */
+    private queues(scope: Scope, key: aws.kms.Key, topic: aws.sns.Topic): { queue: QueueWithDlq; confirmations: QueueWithDlq } {
+        const { name, args, platform, child } = scope;
         const queue = new QueueWithDlq(`${name}-queue`, {
             platform,
             queueName: "events-processing",
@@ -211,7 +254,13 @@ export class EventPipeline extends pulumi.ComponentResource {
         const confirmations = new QueueWithDlq(`${name}-confirmations`, {
             platform, queueName: "events-confirmations", consumerTimeoutSeconds: CONSUMER_TIMEOUT_SECONDS, maxReceiveCount: 3,
         }, child);
+        return { queue, confirmations };
+    }
 
+    /** event-processor and confirmation-sender, each fed by its queue with partial batch responses. */
+    private consumers(scope: Scope, resources: { key: aws.kms.Key; table: aws.dynamodb.Table; queue: QueueWithDlq; confirmations: QueueWithDlq }): { processor: LambdaFunction; sender: LambdaFunction } {
+        const { name, args, platform, child } = scope;
+        const { key, table, queue, confirmations } = resources;
         const consumeStatement = (sid: string, queueArn: pulumi.Input<string>) => ({
             sid, actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources: [queueArn],
         });
@@ -264,7 +313,12 @@ export class EventPipeline extends pulumi.ComponentResource {
             batchSize,
             functionResponseTypes: ["ReportBatchItemFailures"],
         }, { parent: this, dependsOn: [sender] });
+        return { processor, sender };
+    }
 
+    /** `POST /events` and `GET /events/{eventId}` behind one REST API. */
+    private eventsApi(scope: Scope, key: aws.kms.Key, topic: aws.sns.Topic, table: aws.dynamodb.Table): { api: RestApi; publisher: LambdaFunction; reader: LambdaFunction } {
+        const { name, args, platform, child } = scope;
         const publisher = new LambdaFunction(`${name}-api`, {
             platform,
             functionName: "event-api",
@@ -299,7 +353,14 @@ export class EventPipeline extends pulumi.ComponentResource {
             localEndpoint: args.localEndpoint,
             corsAllowOrigin: args.corsAllowOrigin,
         }, child);
+        return { api, publisher, reader };
+    }
 
+    /** The alerts topic and an alarm on each DLQ and each function's errors. */
+    private alerting(scope: Scope, key: aws.kms.Key, queues: [QueueWithDlq, QueueWithDlq], functions: LambdaFunction[]): aws.sns.Topic {
+        const { name, platform, child, accountId } = scope;
+        const [queue, confirmations] = queues;
+        const [processor, sender, publisher, reader] = functions;
         const alerts = new aws.sns.Topic(`${name}-alerts`, {
             name: physicalName(platform, "events-alerts"),
             kmsMasterKeyId: key.arn,
@@ -335,21 +396,6 @@ export class EventPipeline extends pulumi.ComponentResource {
                 condition: { ArnLike: { "aws:SourceArn": alarms.map(each => each.arn) }, StringEquals: { "aws:SourceAccount": accountId } },
             }],
         }, child);
-
-        this.bucketName = bucket.name;
-        this.topicArn = topic.arn;
-        this.queueUrl = queue.url;
-        this.dlqUrl = queue.dlqUrl;
-        this.confirmationQueueUrl = confirmations.url;
-        this.confirmationDlqUrl = confirmations.dlqUrl;
-        this.tableName = table.name;
-        this.apiUrl = api.url;
-        this.alertsTopicArn = alerts.arn;
-        this.keyArn = key.arn;
-        this.registerOutputs({
-            bucketName: this.bucketName, topicArn: this.topicArn, queueUrl: this.queueUrl, dlqUrl: this.dlqUrl,
-            confirmationQueueUrl: this.confirmationQueueUrl, tableName: this.tableName, apiUrl: this.apiUrl,
-            alertsTopicArn: this.alertsTopicArn,
-        });
+        return alerts;
     }
 }

@@ -1,4 +1,4 @@
-import { message, text, uniqueList } from "../shared/message-schema";
+import { Field, message, text, uniqueList } from "../shared/message-schema";
 import { required, startsWorkflowSettings, stringListSetting } from "../shared/settings";
 
 /**
@@ -27,12 +27,8 @@ export function fileCopyRequestMessage() {
     }, ["sourceBucket", "sourceKey", "destinationBuckets"]);
 }
 
-/** The file-copy workflow's execution input, as `POST /step-function` and replication-worker start it. */
-export interface FileCopyRequest {
-    sourceBucket: string;
-    sourceKey: string;
-    destinationBuckets: string[];
-}
+/** The file-copy workflow's execution input, as `POST /step-function` and replication-worker start it: the schema's type. */
+export type FileCopyRequest = ReturnType<typeof fileCopyRequestMessage> extends Field<infer T> ? T : never;
 
 /** Settings of `POST /step-function`: the buckets a request may name (JSON arrays). */
 export function fileCopyInvokerSettings() {

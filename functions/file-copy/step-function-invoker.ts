@@ -4,7 +4,7 @@ import { randomUUID } from "crypto";
 import { badRequest, jsonResponse, parseJsonBody } from "../shared/http";
 import { loadSettings } from "../shared/settings";
 import { check } from "../shared/validation";
-import { fileCopyInvokerSettings, fileCopyRequestMessage } from "./contract";
+import { FileCopyRequest, fileCopyInvokerSettings, fileCopyRequestMessage } from "./contract";
 
 /**
  * `POST /step-function`: validates `{sourceBucket, sourceKey, destinationBuckets[]}` against the allowed
@@ -14,7 +14,7 @@ export function stepFunctionInvokerHandler(): Handler<APIGatewayProxyEvent, APIG
     const sfn = new SFNClient({});
     const { stateMachineArn, allowedSourceBuckets: allowedSources, allowedDestinationBuckets: allowedDestinations } = loadSettings(fileCopyInvokerSettings());
     const request = fileCopyRequestMessage().struct;
-    const notAllowed = ({ sourceBucket, destinationBuckets }: { sourceBucket: string; destinationBuckets: string[] }): string[] => [
+    const notAllowed = ({ sourceBucket, destinationBuckets }: FileCopyRequest): string[] => [
         ...(allowedSources.includes(sourceBucket) ? [] : [`sourceBucket: ${JSON.stringify(sourceBucket)} is not a source bucket; allowed: ${allowedSources.join(", ")}`]),
         ...destinationBuckets.flatMap((bucket, index) => allowedDestinations.includes(bucket) ? []
             : [`destinationBuckets.${index}: ${JSON.stringify(bucket)} is not a destination bucket; allowed: ${allowedDestinations.join(", ")}`]),

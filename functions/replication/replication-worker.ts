@@ -1,6 +1,7 @@
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { S3Event, S3EventRecord } from "aws-lambda";
 import { createHash } from "crypto";
+import type { FileCopyRequest } from "../file-copy/contract";
 import { decodeS3Key } from "../shared/s3-keys";
 import { loadSettings } from "../shared/settings";
 import { replicationWorkerSettings } from "./contract";
@@ -38,7 +39,7 @@ export function replicationWorkerHandler(): (event: S3Event) => Promise<{ starte
             await sfn.send(new StartExecutionCommand({
                 stateMachineArn,
                 name,
-                input: JSON.stringify({ sourceBucket, sourceKey, destinationBuckets }),
+                input: JSON.stringify({ sourceBucket, sourceKey, destinationBuckets } satisfies FileCopyRequest),
             }));
             console.log(JSON.stringify({ event: "replication-started", name, sourceBucket, sourceKey }));
             return { name, duplicate: false };
