@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { RUNTIME_PROVIDED_SCOPES } from "../components/shared/runtime-packages";
+import { RUNTIME_PROVIDED_SCOPES } from "../functions/shared/runtime-provided";
 import type { PlainArchive } from "./synth";
 
 

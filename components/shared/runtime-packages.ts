@@ -1,9 +1,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { RUNTIME_PROVIDED_SCOPES } from "../../functions/shared/runtime-provided";
 
-/** npm scopes the Lambda Node.js runtime provides (the SDK v3 and its dependencies): never packed, and what the sandbox links in. */
-export const RUNTIME_PROVIDED_SCOPES = ["@aws-sdk", "@smithy", "@aws-crypto"];
 const RUNTIME_PROVIDED = new RegExp(`^node_modules/(${RUNTIME_PROVIDED_SCOPES.join("|")})/`);
 
 // @vercel/nft is asynchronous while CallbackFunction needs its include list up front, so it runs in a child process.
