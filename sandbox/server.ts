@@ -50,9 +50,11 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
     const providers = new ProviderRegistry([
-        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx, { clock: options.clock })), sns,
-        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3, new StsService(ctx),
+        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), sns,
+        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), s3, new StsService(ctx),
     ]);
+    providers.add(selfServing("states", createStepFunctionsService(ctx, { clock: options.clock, providers })));
+    providers.add(selfServing("execute-api", createApiGatewayService(ctx, providers)));
     const pollers = startEventSourceMappings(ctx, sqs);
     return {
         providers, sqs,
