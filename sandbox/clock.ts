@@ -1,8 +1,8 @@
 /**
  * The sandbox's one time scale. Every wait the program configures (Step Functions retry intervals, Wait states and
- * timeouts, SQS visibility timeouts and delays) lasts `scale` times as long in real time, so retry and redrive paths
- * measured in minutes on AWS finish within a test run; 1 is real time. Lambda timeouts stay real: they bound code
- * that runs at real speed, and scaled budgets (3 s for 30 s) timed out functions that AWS would let finish.
+ * timeouts, SQS visibility timeouts and delays, Lambda timeouts) lasts `scale` times as long in real time, so retry
+ * and redrive paths measured in minutes on AWS finish within a test run; 1 is real time. A Lambda timeout bounds the
+ * handler only: worker start and module load are init, which AWS counts apart (its own 10 s limit).
  */
 export class Clock {
     constructor(readonly scale = 1) {

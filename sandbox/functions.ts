@@ -1,6 +1,7 @@
 import * as path from "path";
 import { Worker } from "worker_threads";
 import { materializeArchive } from "./archive";
+import { Clock, REAL_TIME } from "./clock";
 import type { FunctionRuntime, SandboxLog } from "./cloud";
 import type { RecordedResource } from "./mock-cloud";
 
@@ -65,6 +66,8 @@ export interface FunctionRuntimeOptions {
     workDir?: string;
     /** What becomes of the functions' console output (Lambda's CloudWatch Logs). Default: "inherit" (the sandbox's stdout/stderr). */
     functionOutput?: "inherit" | "discard";
+    /** Scales each function's timeout, which bounds the invoke phase only (init is not counted, as on AWS). Default: real time. */
+    clock?: Clock;
 }
 
 /** Every `aws:lambda/function:Function` of the synthesis, unpacked and run in isolated worker threads. */
@@ -126,7 +129,7 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                     healthy = false;
                     void worker.terminate();
                     reject(Object.assign(new Error(`Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`), { name: "Sandbox.Timedout" }));
-                }, definition.timeoutSeconds * 1000);
+                }, this.timeoutMs(definition));
                 const cleanup = () => {
                     clearTimeout(timer);
                     worker.off("message", onMessage);
@@ -206,12 +209,16 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         pool.waiting.shift()?.();
     }
 
+    private timeoutMs(definition: FunctionDefinition): number {
+        return (this.options.clock ?? REAL_TIME).ms(definition.timeoutSeconds);
+    }
+
     private spawn(definition: FunctionDefinition): Worker {
         const discardOutput = this.options.functionOutput === "discard";
         const worker = new Worker(WORKER_SOURCE, {
             eval: true,
             env: { ...process.env, ...definition.environment },
-            workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: definition.timeoutSeconds * 1000 },
+            workerData: { dir: definition.dir, functionName: definition.name, timeoutMs: this.timeoutMs(definition) },
             stdout: discardOutput,
             stderr: discardOutput,
         });

@@ -1,4 +1,6 @@
 import type * as http from "http";
+import { AwsError } from "./cloud";
+import { errorModel } from "./protocols/model";
 import type { ProtocolName, ServiceProvider } from "./provider";
 
 /** X-Amz-Target prefixes of the JSON services the sandbox serves. */
@@ -61,10 +63,36 @@ export function protocolOf(headers: http.IncomingHttpHeaders, url: URL, provider
 
 /** The providers of one sandbox, found by signing name or by an ARN's service part, for the router and for each other. */
 export class ProviderRegistry {
-    private readonly bySigningName: Map<string, ServiceProvider>;
+    private readonly bySigningName = new Map<string, ServiceProvider>();
+    readonly providers: ServiceProvider[] = [];
 
-    constructor(readonly providers: ServiceProvider[]) {
-        this.bySigningName = new Map(providers.map(provider => [provider.signingName, provider]));
+    constructor(providers: ServiceProvider[]) {
+        providers.forEach(provider => this.add(provider));
+    }
+
+    /** Registers a provider; one that calls others gets the registry first, so it is added after them. */
+    add(provider: ServiceProvider): void {
+        this.providers.push(provider);
+        this.bySigningName.set(provider.signingName, provider);
+    }
+
+    /**
+     * Runs one operation of another provider in process, never over HTTP: input and output in the API's shapes,
+     * failures as AwsError named as the service model names them (what SDKs report as the error's name).
+     */
+    async call(signingName: string, operation: string, input: Record<string, any>): Promise<Record<string, any>> {
+        const provider = this.get(signingName);
+        if (!provider?.call) {
+            throw new AwsError("NotImplemented", `The sandbox cannot call ${signingName} ${operation} in process.`, 501);
+        }
+        try {
+            return await provider.call({ operation, input });
+        } catch (error) {
+            if (error instanceof AwsError && provider.api) {
+                throw new AwsError(errorModel(provider.api.model, error.code, error.status).name, error.message, error.status);
+            }
+            throw error;
+        }
     }
 
     get(signingName: string): ServiceProvider | undefined {

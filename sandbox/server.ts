@@ -28,7 +28,7 @@ export interface DeployOptions {
     projectDir?: string;
     /** See FunctionRuntimeOptions.functionOutput. Default: "inherit". */
     functionOutput?: "inherit" | "discard";
-    /** Scales every configured wait: Step Functions retries, Wait states and timeouts, SQS visibility timeouts and delays. Default: real time. */
+    /** Scales every configured wait: Step Functions retries, Wait states and timeouts, SQS visibility timeouts and delays, Lambda timeouts. Default: real time. */
     clock?: Clock;
 }
 
@@ -42,7 +42,7 @@ export interface DeployedCloud {
 /** Turns synthesized resources into live local providers (DynamoDB first: its tables must exist before anything runs). */
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
-    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput });
+    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput, clock: options.clock });
     const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
     const sqs = new SqsService(ctx, options.clock);
@@ -50,9 +50,11 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
     const providers = new ProviderRegistry([
-        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), selfServing("states", createStepFunctionsService(ctx, { clock: options.clock })), sns,
-        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), selfServing("execute-api", createApiGatewayService(ctx)), s3, new StsService(ctx),
+        selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), sns,
+        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), s3, new StsService(ctx),
     ]);
+    providers.add(selfServing("states", createStepFunctionsService(ctx, { clock: options.clock, providers })));
+    providers.add(selfServing("execute-api", createApiGatewayService(ctx, providers)));
     const pollers = startEventSourceMappings(ctx, sqs);
     return {
         providers, sqs,

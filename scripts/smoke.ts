@@ -139,6 +139,11 @@ export async function runSmoke(stackOutputs: Record<string, unknown>, options: S
     check("file-copy", "StartExecution with a missing bucket → SomeCopiesFailed", async () => {
         const key = `smoke/${run}/partial.txt`;
         await s3.send(new PutObjectCommand({ Bucket: outputs.globalBuildsBucket, Key: key, Body: "partial" }));
+        // The upload starts its own run on the same tracking record: let it finish first, or its COMPLETED may land last.
+        await waitFor(`tracking record COMPLETED for ${key}`, async () => {
+            const item = (await dynamo.send(new GetCommand({ TableName: outputs.fileCopyTrackingTable, Key: { fileKey: key, sourceBucket: outputs.globalBuildsBucket } }))).Item;
+            return item?.status === "COMPLETED" ? item : undefined;
+        }, deadlineMs);
         const goodBucket = Object.values<string>(outputs.regionalBuckets)[0];
         const missingBucket = `missing-${run}-bucket`;
         const { executionArn } = await sfn.send(new StartExecutionCommand({

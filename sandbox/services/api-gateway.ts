@@ -1,9 +1,10 @@
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import Ajv, { ErrorObject, ValidateFunction } from "ajv-draft-04";
 import { randomUUID } from "crypto";
 import type * as http from "http";
 import type { SandboxContext, SandboxService } from "../cloud";
 import type { RecordedResource } from "../mock-cloud";
+import { asAwsError } from "../protocols/wire";
+import type { ProviderRegistry } from "../router";
 
 type Json = Record<string, any>;
 
@@ -212,12 +213,12 @@ function matchResource(api: RestApiModel, segments: string[]): Matched | undefin
  * draft-4 models, Lambda proxy integrations, direct SQS integrations through their mapping templates,
  * MOCK integrations (CORS preflight) and the API's gateway responses for every error it answers itself.
  */
-export function createApiGatewayService(ctx: SandboxContext): SandboxService {
+/** SQS integrations send through `providers` in process, never over HTTP. */
+export function createApiGatewayService(ctx: SandboxContext, providers: ProviderRegistry): SandboxService {
     const apis = loadApis(ctx.resources);
     // verbose: the offending value is part of each problem, as in API Gateway's messages.
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     const validators = new Map<string, ValidateFunction>();
-    const sqs = new SQSClient({ endpoint: ctx.endpoint, region: ctx.region, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
 
     function schemaValidator(api: RestApiModel, modelName: string): ValidateFunction | undefined {
         const key = `${api.id}/${modelName}`;
@@ -400,23 +401,24 @@ export function createApiGatewayService(ctx: SandboxContext): SandboxService {
             backendBody = { Error: { Code: "InvalidAction", Message: `The sandbox's SQS integration supports SendMessage, not ${form.get("Action")}` } };
         } else {
             try {
-                const sent = await sqs.send(new SendMessageCommand({
+                const sent = await providers.call("sqs", "SendMessage", {
                     QueueUrl: queueUrl, MessageBody: form.get("MessageBody") ?? "",
                     ...(form.get("MessageGroupId") ? { MessageGroupId: form.get("MessageGroupId")! } : {}),
                     ...(form.get("MessageDeduplicationId") ? { MessageDeduplicationId: form.get("MessageDeduplicationId")! } : {}),
                     ...(form.get("DelaySeconds") ? { DelaySeconds: Number(form.get("DelaySeconds")) } : {}),
-                }));
+                });
                 status = 200;
                 backendBody = {
                     SendMessageResponse: {
                         SendMessageResult: { MessageId: sent.MessageId, MD5OfMessageBody: sent.MD5OfMessageBody, SequenceNumber: sent.SequenceNumber ?? null },
-                        ResponseMetadata: { RequestId: sent.$metadata.requestId ?? request.requestId },
+                        ResponseMetadata: { RequestId: request.requestId },
                     },
                 };
-            } catch (error: any) {
-                status = error?.$metadata?.httpStatusCode ?? 500;
-                backendBody = { Error: { Code: error?.name, Message: error?.message } };
-                ctx.log({ kind: "error", message: `${request.method} ${request.path}: SendMessage to ${queueName} failed: ${error?.name}: ${error?.message}` });
+            } catch (error) {
+                const failure = asAwsError(error);
+                status = failure.status;
+                backendBody = { Error: { Code: failure.code, Message: failure.message } };
+                ctx.log({ kind: "error", message: `${request.method} ${request.path}: SendMessage to ${queueName} failed: ${failure.code}: ${failure.message}` });
             }
         }
         return integrationResponse(api, key, status, backendBody, request.requestId);
@@ -500,9 +502,6 @@ export function createApiGatewayService(ctx: SandboxContext): SandboxService {
             res.writeHead(answer.status, answer.headers);
             res.end(answer.body);
             return true;
-        },
-        async close(): Promise<void> {
-            sqs.destroy();
         },
     };
 }

@@ -1,8 +1,10 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
+import { PassThrough } from "stream";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { SandboxContext, SandboxService } from "../cloud";
-import { resourcesOfType } from "../cloud";
+import { AwsError, resourcesOfType } from "../cloud";
+import type { OperationCall } from "../protocols/wire";
 
 // dynalite has no type declarations; its factory returns an http.Server.
 const dynalite: (options: Record<string, unknown>) => http.Server = require("dynalite");
@@ -38,6 +40,28 @@ export class DynamoDbService implements SandboxService {
             upstream.end(body);
         });
         return true;
+    }
+
+    /** One DynamoDB operation for another provider, handed to dynalite's request handler in process (no socket). */
+    async call({ operation, input }: OperationCall): Promise<Record<string, any>> {
+        const request = Object.assign(new PassThrough(), {
+            method: "POST", url: "/",
+            headers: {
+                "content-type": "application/x-amz-json-1.0", "x-amz-target": `DynamoDB_20120810.${operation}`, "x-amz-date": "20200101T000000Z",
+                // dynalite checks that a SigV4 header is present and well formed, never the signature.
+                authorization: "AWS4-HMAC-SHA256 Credential=test/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            },
+        });
+        const answer = await new Promise<{ status: number; body: string }>(resolve => {
+            const response = { statusCode: 200, setHeader: () => undefined, end: (body?: string) => resolve({ status: response.statusCode, body: String(body ?? "") }) };
+            this.server.emit("request", request, response);
+            request.end(JSON.stringify(input));
+        });
+        const output = answer.body ? JSON.parse(answer.body) : {};
+        if (answer.status !== 200) {
+            throw new AwsError(String(output.__type ?? "InternalFailure").split("#").pop()!, output.message ?? output.Message ?? "", answer.status);
+        }
+        return output;
     }
 
     async close(): Promise<void> {

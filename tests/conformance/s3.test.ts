@@ -82,4 +82,29 @@ describe("S3 as the AWS CLI sees it: buckets, large files, ranges and awkward ke
         expect(after.stdout).to.not.contain("plus+sign.txt");
         expect(after.stdout).to.contain("per%cent.txt");
     });
+
+    it("tags objects, refuses subresources it does not implement, removes a prefix (aws s3 rm --recursive) and many keys at once (s3api delete-objects)", async () => {
+        writeFileSync(path.join(work, "tagged.txt"), "tagged");
+        const put = await aws(endpoint, "s3api", "put-object", "--bucket", "cli-data", "--key", "tags/tagged.txt", "--body", path.join(work, "tagged.txt"), "--tagging", "team=data&tier=gold");
+        expect(put.code, put.stderr).to.equal(0);
+        const tagging = await awsJson(endpoint, "s3api", "get-object-tagging", "--bucket", "cli-data", "--key", "tags/tagged.txt");
+        expect(tagging.TagSet).to.have.deep.members([{ Key: "team", Value: "data" }, { Key: "tier", Value: "gold" }]);
+        const missing = await aws(endpoint, "s3api", "get-object-tagging", "--bucket", "cli-data", "--key", "tags/none.txt");
+        expect(missing.stderr).to.contain("NoSuchKey");
+        for (const args of [["get-object-acl"], ["get-object-retention"], ["get-object-legal-hold"], ["put-object-tagging", "--tagging", "TagSet=[]"], ["get-bucket-tagging"]]) {
+            const keyArgs = args[0] === "get-bucket-tagging" ? [] : ["--key", "tags/tagged.txt"];
+            const refused = await aws(endpoint, "s3api", ...args, "--bucket", "cli-data", ...keyArgs);
+            expect(refused.code, args[0]).to.not.equal(0);
+            expect(refused.stderr, args[0]).to.contain("(NotImplemented)");
+        }
+
+        const removed = await aws(endpoint, "s3", "rm", "s3://cli-data/keys/", "--recursive");
+        expect(removed.code, removed.stderr).to.equal(0);
+        expect(removed.stdout.trim().split("\n").sort()).to.deep.equal(AWKWARD_KEYS.filter(key => key !== "plus+sign.txt").map(key => `delete: s3://cli-data/keys/${key}`).sort());
+        const after = await aws(endpoint, "s3", "ls", "s3://cli-data/keys/", "--recursive");
+        expect(after.stdout).to.equal("");
+        const many = await awsJson(endpoint, "s3api", "delete-objects", "--bucket", "cli-data", "--delete", JSON.stringify({ Objects: [{ Key: "tags/tagged.txt" }, { Key: "big/big.bin" }, { Key: "never/was.txt" }] }));
+        expect(many.Deleted.map((entry: any) => entry.Key).sort()).to.deep.equal(["big/big.bin", "never/was.txt", "tags/tagged.txt"]);
+        expect((await aws(endpoint, "s3", "ls", "s3://cli-data/", "--recursive")).stdout).to.equal("");
+    });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
     ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand,
-    PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient,
+    PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient,
 } from "@aws-sdk/client-sqs";
 import { credentials, REGION, serve, TestSandbox } from "../e2e/sandbox-support";
 import { aws, awsJson, requireAwsCli } from "./aws-cli";
@@ -102,5 +102,26 @@ describe("SQS as the AWS CLI (query protocol) and SDK v3 (JSON protocol) see it"
         expect(Attributes).to.deep.equal({ ApproximateNumberOfMessages: "0", ApproximateNumberOfMessagesNotVisible: "0" });
         const unknown = await sqs.send(new GetQueueUrlCommand({ QueueName: "nope" })).catch(error => error);
         expect(unknown.name).to.equal("QueueDoesNotExist");
+    });
+
+    it("refuses what SQS refuses or the sandbox does not implement: unknown attributes, values out of range, FIFO queues", async () => {
+        const refusals: [string[], string][] = [
+            [["create-queue", "--queue-name", "cli-odd", "--attributes", JSON.stringify({ VisibilityTimout: "60" })], "InvalidAttributeName"],
+            [["create-queue", "--queue-name", "cli-odd", "--attributes", JSON.stringify({ DelaySeconds: "901" })], "InvalidAttributeValue"],
+            [["create-queue", "--queue-name", "cli-orders.fifo", "--attributes", JSON.stringify({ FifoQueue: "true" })], "UnsupportedOperation"],
+            [["set-queue-attributes", "--queue-url", `${endpoint}/000000000000/cli-jobs`, "--attributes", JSON.stringify({ MaximumMessageSize: "100" })], "InvalidAttributeValue"],
+        ];
+        for (const [args, code] of refusals) {
+            const run = await aws(endpoint, "sqs", ...args);
+            expect(run.code, args.join(" ")).to.not.equal(0);
+            expect(run.stderr, args.join(" ")).to.contain(code);
+        }
+        expect((await awsJson(endpoint, "sqs", "list-queues", "--queue-name-prefix", "cli-o")).QueueUrls).to.equal(undefined);
+        const url = `${endpoint}/000000000000/cli-jobs`;
+        expect((await aws(endpoint, "sqs", "set-queue-attributes", "--queue-url", url, "--attributes", JSON.stringify({ MaximumMessageSize: "2048" }))).code).to.equal(0);
+        const sqs = new SQSClient({ endpoint, region: REGION, credentials });
+        const updated = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["MaximumMessageSize"] }));
+        expect(updated.Attributes).to.deep.equal({ MaximumMessageSize: "2048" });
+        await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { MaximumMessageSize: "1024" } }));
     });
 });

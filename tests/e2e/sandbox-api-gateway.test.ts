@@ -1,4 +1,3 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { createHash } from "crypto";
 import * as http from "http";
@@ -6,9 +5,9 @@ import type { AddressInfo } from "net";
 import { RestApi } from "../../components/shared/rest-api";
 import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
+import { ProviderRegistry } from "../../sandbox/router";
 import { createApiGatewayService } from "../../sandbox/services/api-gateway";
 import { promiseOf, resourcesUnder } from "../support/pulumi";
-import { useRealSdkClients } from "../support/real-sdk-clients";
 
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
@@ -48,22 +47,26 @@ describe("sandbox API Gateway service", () => {
         invokeAsync: () => undefined,
     };
     const sentMessages: { QueueUrl: string; MessageBody: string }[] = [];
+    let endpointRequests = 0;
     let sqs: { server: http.Server; url: string };
     let sandbox: { server: http.Server; url: string };
     let service: SandboxService;
     let base: string;
-    let handBackStubs: () => void;
 
     before(async () => {
-        // The service's SQS integration uses a real SQS client against the stand-in endpoint.
-        handBackStubs = useRealSdkClients([SQSClient]);
-        // A stand-in SQS endpoint on the JSON protocol: records SendMessage and answers like SQS.
-        sqs = await listen(async (req, res) => {
-            const request = JSON.parse((await bodyOf(req)).toString("utf8"));
-            sentMessages.push(request);
-            res.writeHead(200, { "Content-Type": "application/x-amz-json-1.0" });
-            res.end(JSON.stringify({ MessageId: `msg-${sentMessages.length}`, MD5OfMessageBody: createHash("md5").update(request.MessageBody).digest("hex") }));
+        // The sandbox's endpoint only counts requests: the SQS integration must reach the stand-in provider in process.
+        sqs = await listen((_req, res) => {
+            endpointRequests += 1;
+            res.writeHead(500).end();
         });
+        const providers = new ProviderRegistry([{
+            signingName: "sqs",
+            call: async ({ operation, input }) => {
+                expect(operation).to.equal("SendMessage");
+                sentMessages.push(input as { QueueUrl: string; MessageBody: string });
+                return { MessageId: `msg-${sentMessages.length}`, MD5OfMessageBody: createHash("md5").update(input.MessageBody).digest("hex") };
+            },
+        }]);
         const api = new RestApi("sbx-api", {
             platform: { namePrefix: "sbx", local: true },
             apiName: "api",
@@ -79,7 +82,7 @@ describe("sandbox API Gateway service", () => {
         });
         const apiId = await promiseOf(api.id);
         const resources: RecordedResource[] = await resourcesUnder("sbx-api");
-        service = createApiGatewayService({ endpoint: sqs.url, region: REGION, accountId: ACCOUNT, resources, functions, log: () => undefined });
+        service = createApiGatewayService({ endpoint: sqs.url, region: REGION, accountId: ACCOUNT, resources, functions, log: () => undefined }, providers);
         sandbox = await listen(async (req, res) => {
             if (!await service.handle(req, await bodyOf(req), res)) {
                 res.writeHead(404).end();
@@ -92,7 +95,6 @@ describe("sandbox API Gateway service", () => {
         await service.close?.();
         await new Promise(resolve => sandbox.server.close(resolve));
         await new Promise(resolve => sqs.server.close(resolve));
-        handBackStubs();
     });
 
     it("sends a Lambda proxy event with path parameters, query string and headers, and returns the function's response", async () => {
@@ -127,6 +129,7 @@ describe("sandbox API Gateway service", () => {
         const sent = sentMessages[sentMessages.length - 1];
         expect(JSON.parse(sent.MessageBody)).to.deep.equal({ commit: "abc123" });
         expect(sent.QueueUrl).to.equal(`${sqs.url}/${ACCOUNT}/build-requests`);
+        expect(endpointRequests, "HTTP requests to the sandbox's endpoint").to.equal(0);
     });
 
     it("rejects a body that breaks the model with 400 naming the problems, and queues nothing", async () => {

@@ -1,15 +1,15 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { expect } from "chai";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash } from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { Clock } from "../../sandbox/clock";
 import type { FunctionRuntime, SandboxService } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
+import { selfServing } from "../../sandbox/provider";
+import { ProviderRegistry } from "../../sandbox/router";
+import { DynamoDbService } from "../../sandbox/services/dynamodb";
 import { createStepFunctionsService } from "../../sandbox/services/stepfunctions";
 import { useRealSdkClients } from "../support/real-sdk-clients";
 
@@ -202,60 +202,47 @@ describe("sandbox Step Functions service", () => {
         }),
     ];
     const queued: { QueueUrl: string; MessageBody: string }[] = [];
-    let dynalite: http.Server;
-    let integrations: http.Server;
+    let endpointRequests = 0;
+    let dynamodb: DynamoDbService;
+    let endpoint: http.Server;
     let sandbox: { server: http.Server; url: string };
     let service: SandboxService;
     let sfn: SFNClient;
-    let dynamodb: DynamoDBClient;
 
     let handBackStubs: () => void;
 
     before(async () => {
         // The service and these tests use real SDK clients against local endpoints.
-        handBackStubs = useRealSdkClients([SFNClient, DynamoDBClient, SQSClient, SNSClient, S3Client]);
-        dynalite = require("dynalite")();
-        await new Promise<void>(resolve => dynalite.listen(0, "127.0.0.1", resolve));
-        const dynaliteUrl = `http://127.0.0.1:${(dynalite.address() as AddressInfo).port}`;
-        dynamodb = new DynamoDBClient({ endpoint: dynaliteUrl, region: REGION, credentials });
-        await dynamodb.send(new CreateTableCommand({
-            TableName: tableName, BillingMode: "PAY_PER_REQUEST",
-            AttributeDefinitions: [{ AttributeName: "fileKey", AttributeType: "S" }], KeySchema: [{ AttributeName: "fileKey", KeyType: "HASH" }],
-        }));
-        // Service integrations go to ctx.endpoint: SQS calls answered here, DynamoDB calls passed on to dynalite.
-        integrations = http.createServer(async (req, res) => {
-            const chunks: Buffer[] = [];
-            for await (const chunk of req) {
-                chunks.push(chunk as Buffer);
-            }
-            const body = Buffer.concat(chunks);
-            if (String(req.headers["x-amz-target"]).startsWith("AmazonSQS.")) {
-                const request = JSON.parse(body.toString("utf8"));
-                queued.push(request);
-                res.writeHead(200, { "Content-Type": "application/x-amz-json-1.0" });
-                res.end(JSON.stringify({ MessageId: `msg-${queued.length}`, MD5OfMessageBody: createHash("md5").update(request.MessageBody).digest("hex") }));
-                return;
-            }
-            const forwarded = http.request(`${dynaliteUrl}${req.url}`, { method: req.method, headers: req.headers }, answer => {
-                res.writeHead(answer.statusCode!, answer.headers);
-                answer.pipe(res);
-            });
-            forwarded.end(body);
+        handBackStubs = useRealSdkClients([SFNClient, DynamoDBClient]);
+        // The sandbox's endpoint only counts requests: service integrations must reach the providers in process.
+        endpoint = http.createServer((_req, res) => {
+            endpointRequests += 1;
+            res.writeHead(500).end();
         });
-        await new Promise<void>(resolve => integrations.listen(0, "127.0.0.1", resolve));
-        const integrationsUrl = `http://127.0.0.1:${(integrations.address() as AddressInfo).port}`;
-        service = createStepFunctionsService({ endpoint: integrationsUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined }, { clock: CLOCK });
+        await new Promise<void>(resolve => endpoint.listen(0, "127.0.0.1", resolve));
+        const endpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+        const table: RecordedResource = { urn: `urn:pulumi:test::test::aws:dynamodb/table:Table::${tableName}`, id: tableName, type: "aws:dynamodb/table:Table", name: tableName, inputs: { attributes: [{ name: "fileKey", type: "S" }], hashKey: "fileKey", billingMode: "PAY_PER_REQUEST" }, state: { name: tableName } };
+        const ctx = { endpoint: endpointUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined };
+        dynamodb = await DynamoDbService.start({ ...ctx, resources: [table] });
+        const providers = new ProviderRegistry([selfServing("dynamodb", dynamodb), {
+            signingName: "sqs",
+            call: async ({ operation, input }) => {
+                expect(operation).to.equal("SendMessage");
+                queued.push(input as { QueueUrl: string; MessageBody: string });
+                return { MessageId: `msg-${queued.length}`, MD5OfMessageBody: createHash("md5").update(input.MessageBody).digest("hex") };
+            },
+        }]);
+        service = createStepFunctionsService(ctx, { clock: CLOCK, providers });
         sandbox = await serve(service);
         sfn = new SFNClient({ endpoint: sandbox.url, region: REGION, credentials });
     });
 
     after(async () => {
         sfn.destroy();
-        dynamodb.destroy();
         await service.close?.();
         await new Promise(resolve => sandbox.server.close(resolve));
-        await new Promise(resolve => integrations.close(resolve));
-        await new Promise(resolve => dynalite.close(resolve));
+        await new Promise(resolve => endpoint.close(resolve));
+        await dynamodb.close();
         handBackStubs();
     });
 
@@ -342,13 +329,14 @@ describe("sandbox Step Functions service", () => {
     it("writes the item of a dynamodb:putItem task and names a failed condition DynamoDB.ConditionalCheckFailedException", async () => {
         const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("storing"), name: "store-1", input: JSON.stringify({ key: "build-1.zip" }) }));
         expect((await finished(sfn, first.executionArn!)).status).to.equal("SUCCEEDED");
-        const { Item } = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { fileKey: { S: "build-1.zip" } } }));
+        const { Item } = await dynamodb.call({ operation: "GetItem", input: { TableName: tableName, Key: { fileKey: { S: "build-1.zip" } } } });
         expect(Item).to.deep.equal({ fileKey: { S: "build-1.zip" }, executionId: { S: first.executionArn } });
 
         const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: arnOf("storing"), name: "store-2", input: JSON.stringify({ key: "build-1.zip" }) }));
         const execution = await finished(sfn, second.executionArn!);
         expect(execution.status).to.equal("SUCCEEDED");
         expect(JSON.parse(execution.output!).duplicate.Error).to.equal("DynamoDB.ConditionalCheckFailedException");
+        expect(endpointRequests, "HTTP requests to the sandbox's endpoint").to.equal(0);
     });
 
     it("records a Map run with AWS's event types, ends a Fail state with ExecutionFailed, and pages the history", async () => {

@@ -8,6 +8,8 @@ export interface ObjectVersion {
     etag: string;
     contentType: string;
     metadata: Record<string, string>;
+    /** Object tags (PutObject's x-amz-tagging), copied with the object unless the copy replaces them. */
+    tags?: Record<string, string>;
     lastModified: Date;
     deleteMarker: boolean;
 }

@@ -7,6 +7,8 @@ import type { Bucket, ObjectVersion, S3Buckets } from "./buckets";
 import type { S3Notifications } from "./notifications";
 
 const XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
+/** Object subresources of S3's model (@aws-sdk/client-s3 request URIs `/{Key+}?<name>`) the sandbox does not implement: NotImplemented, never the object. */
+const UNIMPLEMENTED_SUBRESOURCES = ["acl", "annotation", "attributes", "encryption", "legal-hold", "renameObject", "restore", "retention", "select", "torrent"];
 
 export interface S3Request { method: string; url: URL; headers: http.IncomingHttpHeaders; body: Buffer; bucket: string; key: string }
 
@@ -23,6 +25,11 @@ function decodeAwsChunked(body: Buffer): Buffer {
         parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
         offset = lineEnd + 2 + size + 2;
     }
+}
+
+/** The `x-amz-tagging` header (URL query form) as tags. */
+function tagsOf(headers: http.IncomingHttpHeaders): Record<string, string> {
+    return Object.fromEntries(new URLSearchParams(String(headers["x-amz-tagging"] ?? "")));
 }
 
 function metadataOf(headers: http.IncomingHttpHeaders): Record<string, string> {
@@ -75,6 +82,16 @@ export function objectOperation(request: S3Request, bucket: Bucket, store: S3Buc
     const versionId = url.searchParams.get("versionId");
     const uploadId = url.searchParams.get("uploadId");
     const notify = (object: ObjectVersion, eventName: string) => notifications.notify(bucket.name, { key, size: object.body.length, etag: object.etag, versionId: bucket.versioning ? object.versionId : undefined }, eventName);
+    const unimplemented = UNIMPLEMENTED_SUBRESOURCES.find(name => url.searchParams.has(name)) ?? (url.searchParams.has("tagging") && method !== "GET" ? "tagging" : undefined);
+    // ListParts (GET ?uploadId) and UploadPartCopy (PUT ?uploadId with a copy source) are not implemented either.
+    if (unimplemented || (uploadId && (method === "GET" || (method === "PUT" && headers["x-amz-copy-source"])))) {
+        throw new AwsError("NotImplemented", `The sandbox does not implement ${method} on the object ${unimplemented ? `subresource ?${unimplemented}` : "with ?uploadId"}.`, 501);
+    }
+    if (method === "GET" && url.searchParams.has("tagging")) {
+        const object = store.get(bucket, key, versionId);
+        const tagSet = Object.entries(object.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+        return xml(s3Model.Tagging$, { TagSet: tagSet }, bucket.versioning ? { "x-amz-version-id": object.versionId } : {});
+    }
     if (method === "POST" && url.searchParams.has("uploads")) {
         const id = store.startUpload(bucket, key, String(headers["content-type"] ?? "binary/octet-stream"), metadataOf(headers));
         return xml(s3Model.CreateMultipartUploadOutput$, { Bucket: bucket.name, Key: key, UploadId: id }, { "x-amz-server-side-encryption": bucket.encryption.SSEAlgorithm });
@@ -117,11 +134,14 @@ export function objectOperation(request: S3Request, bucket: Bucket, store: S3Buc
                 const [sourceBucket, ...sourceKey] = decodeUriPart(source).replace(/^\//, "").split("/");
                 const original = store.get(store.bucket(sourceBucket), sourceKey.join("/"), sourceVersion);
                 const replace = headers["x-amz-metadata-directive"] === "REPLACE";
-                const copy = store.put(bucket, { ...original, key, ...(replace ? { metadata: metadataOf(headers), contentType: String(headers["content-type"] ?? original.contentType) } : {}) });
+                const copy = store.put(bucket, {
+                    ...original, key, ...(replace ? { metadata: metadataOf(headers), contentType: String(headers["content-type"] ?? original.contentType) } : {}),
+                    ...(headers["x-amz-tagging-directive"] === "REPLACE" ? { tags: tagsOf(headers) } : {}),
+                });
                 notify(copy, "ObjectCreated:Copy");
                 return xml(s3Model.CopyObjectResult$, { LastModified: copy.lastModified, ETag: `"${copy.etag}"` }, objectHeaders(bucket, copy));
             }
-            const object = store.put(bucket, { key, body: uploadedBody(request), contentType: String(headers["content-type"] ?? "binary/octet-stream"), metadata: metadataOf(headers) });
+            const object = store.put(bucket, { key, body: uploadedBody(request), contentType: String(headers["content-type"] ?? "binary/octet-stream"), metadata: metadataOf(headers), tags: tagsOf(headers) });
             notify(object, "ObjectCreated:Put");
             return { status: 200, headers: objectHeaders(bucket, object) };
         }

@@ -8,6 +8,7 @@ import type { EventBridgeService } from "../eventbridge";
 import type { SnsService } from "../sns";
 import type { SqsService } from "../sqs";
 import { Bucket, ObjectVersion, S3Buckets } from "./buckets";
+import { deleteObjects } from "./delete-objects";
 import { s3EventKey, S3Notifications } from "./notifications";
 import { objectOperation, S3Request } from "./objects";
 
@@ -117,10 +118,15 @@ export class S3Service implements ServiceProvider {
                 return { status: 200, headers: { "content-type": "application/json" }, body: bucket.policy };
             case "GET notification":
                 return this.xml(s3Model.NotificationConfiguration$, this.notificationConfiguration(bucket.name));
+            case "POST delete":
+                return deleteObjects(request, bucket, this.store, (object, eventName) => this.notifications.notify(bucket.name, { key: object.key, size: object.body.length, etag: object.etag, versionId: bucket.versioning ? object.versionId : undefined }, eventName));
             case "GET location":
                 // us-east-1 answers an empty LocationConstraint (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html).
                 return { status: 200, headers: { "content-type": "application/xml" }, body: `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${XMLNS}"/>` };
             default:
+                if (subresource) {
+                    throw new AwsError("NotImplemented", `The sandbox does not implement ${method} on the bucket subresource ?${subresource}.`, 501);
+                }
                 throw new AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405);
         }
     }

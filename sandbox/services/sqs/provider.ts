@@ -14,6 +14,45 @@ const MAX_BATCH_ENTRIES = 10;
 
 type Input = Record<string, any>;
 
+/** Settable attributes the sandbox implements, with AWS's valid ranges (@aws-sdk/client-sqs CreateQueue docs); RedrivePolicy and the SSE ones are checked apart. */
+const NUMERIC_ATTRIBUTES: Record<string, [number, number]> = {
+    VisibilityTimeout: [0, 43200], DelaySeconds: [0, 900], MaximumMessageSize: [1024, 1048576], MessageRetentionPeriod: [60, 1209600], ReceiveMessageWaitTimeSeconds: [0, 20],
+};
+/** Attributes AWS accepts that the sandbox does not implement: refused rather than silently ignored. */
+const UNIMPLEMENTED_ATTRIBUTES = ["Policy", "RedriveAllowPolicy", "KmsDataKeyReusePeriodSeconds", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+
+/** CreateQueue/SetQueueAttributes attributes as SQS checks them: unknown names and out-of-range values are errors, FIFO is unsupported here. */
+function checkedAttributes(attributes: Record<string, string> | undefined): QueueAttributes {
+    for (const [name, value] of Object.entries(attributes ?? {})) {
+        const range = NUMERIC_ATTRIBUTES[name];
+        const invalid = () => new AwsError("InvalidAttributeValue", `Invalid value for the parameter ${name}.`);
+        if (range) {
+            if (!/^\d+$/.test(value) || Number(value) < range[0] || Number(value) > range[1]) {
+                throw invalid();
+            }
+        } else if (name === "RedrivePolicy") {
+            let policy: Input | undefined;
+            try {
+                policy = value ? JSON.parse(value) : {};
+            } catch {
+                throw invalid();
+            }
+            if (value && (typeof policy?.deadLetterTargetArn !== "string" || !/^\d+$/.test(String(policy.maxReceiveCount)) || Number(policy.maxReceiveCount) < 1 || Number(policy.maxReceiveCount) > 1000)) {
+                throw invalid();
+            }
+        } else if (name === "SqsManagedSseEnabled") {
+            if (value !== "true" && value !== "false") {
+                throw invalid();
+            }
+        } else if (UNIMPLEMENTED_ATTRIBUTES.includes(name)) {
+            throw new AwsError("UnsupportedOperation", `The sandbox does not implement the queue attribute ${name}.`);
+        } else if (name !== "KmsMasterKeyId") {
+            throw new AwsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
+        }
+    }
+    return (attributes ?? {}) as QueueAttributes;
+}
+
 /** Keeps what the receiver asked for: `All`, exact names or `prefix.*` (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html). */
 function selected<T>(values: Record<string, T> | undefined, wanted: string[]): Record<string, T> | undefined {
     const kept = Object.entries(values ?? {}).filter(([name]) => wanted.some(pattern => pattern === "All" || pattern === ".*" || pattern === name || (pattern.endsWith(".*") && name.startsWith(pattern.slice(0, -1)))));
@@ -80,7 +119,19 @@ export class SqsService extends SqsQueues implements ServiceProvider {
     }
 
     private readonly operations: Record<string, (input: Input) => Promise<Input> | Input> = {
-        CreateQueue: input => ({ QueueUrl: this.create(input.QueueName, (input.Attributes ?? {}) as QueueAttributes).url }),
+        CreateQueue: input => {
+            if (String(input.QueueName).endsWith(".fifo")) {
+                throw new AwsError("UnsupportedOperation", "The sandbox does not implement FIFO queues.");
+            }
+            return { QueueUrl: this.create(input.QueueName, checkedAttributes(input.Attributes)).url };
+        },
+        SetQueueAttributes: input => {
+            const queue = this.queue(input.QueueUrl);
+            const attributes = checkedAttributes(input.Attributes);
+            this.configure(queue, attributes);
+            Object.assign(queue.requested, attributes);
+            return {};
+        },
         DeleteQueue: input => {
             this.remove(input.QueueUrl);
             return {};

@@ -109,27 +109,40 @@ export class SqsQueues {
         if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
             throw new AwsError("InvalidParameterValue", "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
         }
-        const redrive = requested.RedrivePolicy ? JSON.parse(requested.RedrivePolicy) : undefined;
         const queue: LocalQueue = {
             name,
             arn: identity?.arn ?? `arn:aws:sqs:${this.ctx.region}:${this.ctx.accountId}:${name}`,
             url: identity?.url ?? `${this.ctx.endpoint}/${this.ctx.accountId}/${name}`,
-            visibilityTimeoutMs: this.clock.ms(Number(requested.VisibilityTimeout ?? 30)),
-            delayMs: this.clock.ms(Number(requested.DelaySeconds ?? 0)),
-            deadLetterTargetArn: redrive?.deadLetterTargetArn,
-            maxReceiveCount: redrive ? Number(redrive.maxReceiveCount) : undefined,
-            maximumMessageSize: Number(requested.MaximumMessageSize ?? 262144),
-            messageRetentionSeconds: Number(requested.MessageRetentionPeriod ?? 345600),
-            receiveWaitTimeSeconds: Number(requested.ReceiveMessageWaitTimeSeconds ?? 0),
-            kmsMasterKeyId: requested.KmsMasterKeyId,
-            sqsManagedSse: requested.SqsManagedSseEnabled !== "false" && requested.KmsMasterKeyId === undefined,
+            visibilityTimeoutMs: this.clock.ms(30), delayMs: 0, maximumMessageSize: 262144, messageRetentionSeconds: 345600, receiveWaitTimeSeconds: 0, sqsManagedSse: true,
             createdAt: Date.now(),
             requested,
             messages: [],
             waiters: [],
         };
+        this.configure(queue, requested);
         this.queues.set(name, queue);
         return queue;
+    }
+
+    /** Applies attributes (CreateQueue's or SetQueueAttributes'); the ones not given keep their value. */
+    configure(queue: LocalQueue, attributes: QueueAttributes): void {
+        const number = (value: string | undefined, current: number) => (value === undefined ? current : Number(value));
+        queue.visibilityTimeoutMs = attributes.VisibilityTimeout === undefined ? queue.visibilityTimeoutMs : this.clock.ms(Number(attributes.VisibilityTimeout));
+        queue.delayMs = attributes.DelaySeconds === undefined ? queue.delayMs : this.clock.ms(Number(attributes.DelaySeconds));
+        queue.maximumMessageSize = number(attributes.MaximumMessageSize, queue.maximumMessageSize);
+        queue.messageRetentionSeconds = number(attributes.MessageRetentionPeriod, queue.messageRetentionSeconds);
+        queue.receiveWaitTimeSeconds = number(attributes.ReceiveMessageWaitTimeSeconds, queue.receiveWaitTimeSeconds);
+        if (attributes.RedrivePolicy !== undefined) {
+            const redrive = attributes.RedrivePolicy ? JSON.parse(attributes.RedrivePolicy) : undefined;
+            queue.deadLetterTargetArn = redrive?.deadLetterTargetArn;
+            queue.maxReceiveCount = redrive ? Number(redrive.maxReceiveCount) : undefined;
+        }
+        if (attributes.KmsMasterKeyId !== undefined) {
+            queue.kmsMasterKeyId = attributes.KmsMasterKeyId || undefined;
+        }
+        if (attributes.SqsManagedSseEnabled !== undefined || attributes.KmsMasterKeyId !== undefined) {
+            queue.sqsManagedSse = attributes.SqsManagedSseEnabled !== "false" && queue.kmsMasterKeyId === undefined;
+        }
     }
 
     list(prefix = ""): LocalQueue[] {

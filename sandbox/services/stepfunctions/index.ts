@@ -7,7 +7,7 @@ import { createStepFunctionsOperations, StepFunctionsOptions } from "./operation
 export type { StepFunctionsOptions } from "./operations";
 
 /** Step Functions on the AWS JSON 1.0 protocol (`X-Amz-Target: AWSStepFunctions.<Operation>`) for the synthesized state machines. */
-export function createStepFunctionsService(ctx: SandboxContext, options: StepFunctionsOptions = {}): SandboxService {
+export function createStepFunctionsService(ctx: SandboxContext, options: StepFunctionsOptions): SandboxService {
     const { operations, close } = createStepFunctionsOperations(ctx, options);
     return {
         async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {

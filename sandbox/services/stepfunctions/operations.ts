@@ -5,11 +5,14 @@ import { ExecutionHistory } from "./history";
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, queryPath, StateMachine } from "./library";
 import { allStates, Execution, ExecutionStatus, HistoryEvent, Json, Machine, ServiceError } from "./model";
 import { createTaskRunner } from "./tasks";
+import type { ProviderRegistry } from "../../router";
 import { scaledDefinition } from "./timing";
 
 export interface StepFunctionsOptions {
     /** Scales retry intervals, Wait states and timeouts. Default: real time. */
     clock?: Clock;
+    /** Where service integrations (dynamodb, sns, sqs, aws-sdk:*) run, in process. */
+    providers: ProviderRegistry;
 }
 
 export interface StepFunctionsOperations {
@@ -83,8 +86,8 @@ function recordedHandlers(machine: Machine, history: ExecutionHistory): Machine[
     }]));
 }
 
-export function createStepFunctionsOperations(ctx: SandboxContext, options: StepFunctionsOptions = {}): StepFunctionsOperations {
-    const tasks = createTaskRunner(ctx);
+export function createStepFunctionsOperations(ctx: SandboxContext, options: StepFunctionsOptions): StepFunctionsOperations {
+    const tasks = createTaskRunner(ctx, options.providers);
     const clock = options.clock ?? REAL_TIME;
     const executions = new Map<string, Execution>();
     const machines = new Map<string, Machine>();

@@ -1,5 +1,7 @@
 import { randomUUID } from "crypto";
 import type { SandboxContext } from "../../cloud";
+import { asAwsError } from "../../protocols/wire";
+import type { ProviderRegistry } from "../../router";
 import type { Json } from "./model";
 
 /** A task failure with the error name Step Functions would report, so Retry/Catch `ErrorEquals` match. */
@@ -18,27 +20,16 @@ const SDK_ERROR_PREFIX: Record<string, string> = {
 const OPTIMIZED_ERROR_PREFIX: Record<string, string> = { dynamodb: "DynamoDB", sns: "SNS", sqs: "SQS" };
 /** SQS error codes the v1 SDK models as their own exception classes. */
 const MODELED_V1_ERRORS = new Set(["QueueDoesNotExist", "InvalidMessageContents", "UnsupportedOperation", "InvalidAttributeName", "InvalidBatchEntryId", "RequestThrottled", "KmsAccessDenied"]);
-/** aws-sdk service name → SDK v3 package and client class. */
-const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
-    s3: { pkg: "@aws-sdk/client-s3", client: "S3Client" },
-    dynamodb: { pkg: "@aws-sdk/client-dynamodb", client: "DynamoDBClient" },
-    sns: { pkg: "@aws-sdk/client-sns", client: "SNSClient" },
-    sqs: { pkg: "@aws-sdk/client-sqs", client: "SQSClient" },
-    sfn: { pkg: "@aws-sdk/client-sfn", client: "SFNClient" },
-    lambda: { pkg: "@aws-sdk/client-lambda", client: "LambdaClient" },
-    cloudwatch: { pkg: "@aws-sdk/client-cloudwatch", client: "CloudWatchClient" },
-};
+/** aws-sdk service names whose signing name differs (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html). */
+const SIGNING_NAMES: Record<string, string> = { sfn: "states", eventbridge: "events", cloudwatch: "monitoring" };
 const OPTIMIZED_ACTIONS = new Set(["dynamodb:putItem", "dynamodb:updateItem", "dynamodb:getItem", "dynamodb:deleteItem", "sns:publish", "sqs:sendMessage"]);
 
 /**
  * Optimized integrations report the Java SDK v1 exception: modeled errors by their class
- * (`DynamoDB.ConditionalCheckFailedException`), others as `SQS.AmazonSQSException`, transport failures as `SdkClientException`.
+ * (`DynamoDB.ConditionalCheckFailedException`), others as `SQS.AmazonSQSException`.
  */
-function optimizedErrorName(service: string, code: string, transportFailure: boolean): string {
+function optimizedErrorName(service: string, code: string): string {
     const prefix = OPTIMIZED_ERROR_PREFIX[service];
-    if (transportFailure) {
-        return `${prefix}.SdkClientException`;
-    }
     if (code.endsWith("Exception")) {
         return `${prefix}.${code}`;
     }
@@ -49,57 +40,30 @@ function pascal(text: string): string {
     return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** The SDK output as Step Functions returns it: the service's fields, without the SDK's own `$metadata`. */
-function withoutMetadata(output: Json): Json {
-    return Object.fromEntries(Object.entries(output).filter(([key]) => key !== "$metadata"));
-}
-
 export interface TaskRunner {
     /** The function that runs a Task state's resource on its (already processed) input. */
     handlerFor(resource: string): (input: any) => Promise<any>;
     close(): void;
 }
 
-/** Lambda tasks go to the sandbox's functions, service integrations to the sandbox's own endpoint through the real SDK clients. */
-export function createTaskRunner(ctx: SandboxContext): TaskRunner {
-    const clients = new Map<string, any>();
-
-    function sdkClient(service: string): { client: any; module: any } {
-        const spec = SDK_CLIENTS[service];
-        if (!spec) {
-            throw new TaskError("States.Runtime", `The sandbox has no SDK client for service '${service}'`);
-        }
-        // Loaded on first use: only the services a definition calls are needed.
-        const module = require(spec.pkg);
-        if (!clients.has(service)) {
-            clients.set(service, new module[spec.client]({
-                endpoint: ctx.endpoint, region: ctx.region, forcePathStyle: true,
-                credentials: { accessKeyId: "test", secretAccessKey: "test" },
-            }));
-        }
-        return { client: clients.get(service), module };
-    }
-
+/** Lambda tasks go to the sandbox's functions, service integrations to the providers in process (ProviderRegistry.call), never over HTTP. */
+export function createTaskRunner(ctx: SandboxContext, providers: ProviderRegistry): TaskRunner {
     async function callService(service: string, action: string, parameters: Json, optimized: boolean): Promise<Json> {
-        const { client, module } = sdkClient(service);
         // Optimized SQS/SNS integrations send a JSON object body as its JSON text.
         const bodyField = optimized ? { sqs: "MessageBody", sns: "Message" }[service as "sqs"] : undefined;
         if (bodyField && parameters[bodyField] !== undefined && typeof parameters[bodyField] !== "string") {
             parameters = { ...parameters, [bodyField]: JSON.stringify(parameters[bodyField]) };
         }
-        const Command = module[`${pascal(action)}Command`];
-        if (!Command) {
-            throw new TaskError("States.Runtime", `Unknown ${service} action '${action}'`);
-        }
         try {
-            return withoutMetadata(await client.send(new Command(parameters)));
-        } catch (error: any) {
-            const code: string = error.name ?? "ServiceException";
-            const status = error.$metadata?.httpStatusCode ?? 500;
-            const requestId = error.$metadata?.requestId ?? randomUUID();
-            const name = optimized ? optimizedErrorName(service, code, error.$metadata?.httpStatusCode === undefined)
-                : `${SDK_ERROR_PREFIX[service] ?? pascal(service)}.${code.endsWith("Exception") ? code : `${code}Exception`}`;
-            throw new TaskError(name, `${error.message} (Service: ${SDK_ERROR_PREFIX[service] ?? pascal(service)}, Status Code: ${status}, Request ID: ${requestId})`);
+            return await providers.call(SIGNING_NAMES[service] ?? service, pascal(action), parameters);
+        } catch (error) {
+            const failure = asAwsError(error);
+            if (failure.code === "NotImplemented") {
+                throw new TaskError("States.Runtime", failure.message);
+            }
+            const name = optimized ? optimizedErrorName(service, failure.code)
+                : `${SDK_ERROR_PREFIX[service] ?? pascal(service)}.${failure.code.endsWith("Exception") ? failure.code : `${failure.code}Exception`}`;
+            throw new TaskError(name, `${failure.message} (Service: ${SDK_ERROR_PREFIX[service] ?? pascal(service)}, Status Code: ${failure.status}, Request ID: ${randomUUID()})`);
         }
     }
 
@@ -134,9 +98,7 @@ export function createTaskRunner(ctx: SandboxContext): TaskRunner {
             };
         },
         close(): void {
-            for (const client of clients.values()) {
-                client.destroy();
-            }
+            // Nothing held: integrations call the providers directly.
         },
     };
 }
