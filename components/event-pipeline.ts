@@ -9,7 +9,7 @@ import { environment } from "../functions/shared/settings";
 import { thresholdAlarm, ThresholdAlarmArgs } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
-import { FOURTEEN_DAYS_SECONDS, QueueWithDlq } from "./shared/queue-with-dlq";
+import { FOURTEEN_DAYS_SECONDS, QueueConsumer } from "./shared/queue-consumer";
 import { RestApi } from "./shared/rest-api";
 import { SecureBucket } from "./shared/secure-bucket";
 import { secureTable } from "./shared/table";
@@ -75,7 +75,7 @@ export class EventPipeline extends pulumi.ComponentResource {
         const topic = this.eventTopic(scope, bucket, key);
         const table = secureTable(`${name}-table`, { platform, tableName: "events", hashKey: "eventId", ttlAttribute: "expiresAt" }, child);
         const { queue, confirmations } = this.queues(scope, key, topic);
-        const { processor, sender } = this.consumers(scope, { key, table, queue, confirmations });
+        const { processor, sender } = this.consumers(scope, { table, queue, confirmations });
         const { api, publisher, reader } = this.eventsApi(scope, key, topic, table);
         const alerts = this.alerting(scope, key, [queue, confirmations], [processor, sender, publisher, reader]);
 
@@ -214,9 +214,9 @@ export class EventPipeline extends pulumi.ComponentResource {
     }
 
     /** The processing queue subscribed to the topic and the confirmation queue, each with its DLQ. */
-    private queues(scope: Scope, key: aws.kms.Key, topic: aws.sns.Topic): { queue: QueueWithDlq; confirmations: QueueWithDlq } {
+    private queues(scope: Scope, key: aws.kms.Key, topic: aws.sns.Topic): { queue: QueueConsumer; confirmations: QueueConsumer } {
         const { name, args, platform, child } = scope;
-        const queue = new QueueWithDlq(`${name}-queue`, {
+        const queue = new QueueConsumer(`${name}-queue`, {
             platform,
             queueName: "events-processing",
             consumerTimeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
@@ -251,19 +251,16 @@ export class EventPipeline extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [queuePolicy] });
 
         // Only the processor sends to it, so SQS-managed encryption suffices.
-        const confirmations = new QueueWithDlq(`${name}-confirmations`, {
+        const confirmations = new QueueConsumer(`${name}-confirmations`, {
             platform, queueName: "events-confirmations", consumerTimeoutSeconds: CONSUMER_TIMEOUT_SECONDS, maxReceiveCount: 3,
         }, child);
         return { queue, confirmations };
     }
 
     /** event-processor and confirmation-sender, each fed by its queue with partial batch responses. */
-    private consumers(scope: Scope, resources: { key: aws.kms.Key; table: aws.dynamodb.Table; queue: QueueWithDlq; confirmations: QueueWithDlq }): { processor: LambdaFunction; sender: LambdaFunction } {
+    private consumers(scope: Scope, resources: { table: aws.dynamodb.Table; queue: QueueConsumer; confirmations: QueueConsumer }): { processor: LambdaFunction; sender: LambdaFunction } {
         const { name, args, platform, child } = scope;
-        const { key, table, queue, confirmations } = resources;
-        const consumeStatement = (sid: string, queueArn: pulumi.Input<string>) => ({
-            sid, actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources: [queueArn],
-        });
+        const { table, queue, confirmations } = resources;
 
         const processor = new LambdaFunction(`${name}-processor`, {
             platform,
@@ -276,9 +273,7 @@ export class EventPipeline extends pulumi.ComponentResource {
                 eventTtlDays: String(args.eventTtlDays ?? DEFAULT_EVENT_TTL_DAYS),
             }),
             statements: [
-                consumeStatement("ConsumeProcessingQueue", queue.arn),
-                // Receiving from the SSE-KMS queue decrypts; GenerateDataKey in case redrive into its SSE-KMS DLQ needs it (AWS documents no rule either way).
-                { sid: "UseProcessingQueueKey", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [key.arn] },
+                ...queue.consumerStatements({ sid: "ConsumeProcessingQueue", keySid: "UseProcessingQueueKey" }),
                 { sid: "StoreEventsOnce", actions: ["dynamodb:DeleteItem", "dynamodb:PutItem"], resources: [table.arn] },
                 { sid: "QueueConfirmations", actions: ["sqs:SendMessage"], resources: [confirmations.arn] },
             ],
@@ -293,7 +288,7 @@ export class EventPipeline extends pulumi.ComponentResource {
             handlerFactory: confirmationSenderHandler,
             environment: environment(eventTableSettings(), { eventsTable: table.name }),
             statements: [
-                consumeStatement("ConsumeConfirmationQueue", confirmations.arn),
+                ...confirmations.consumerStatements({ sid: "ConsumeConfirmationQueue" }),
                 { sid: "ConfirmEvents", actions: ["dynamodb:UpdateItem"], resources: [table.arn] },
             ],
             runtimePackages: ["@aws-lambda-powertools/batch"],
@@ -301,18 +296,8 @@ export class EventPipeline extends pulumi.ComponentResource {
         }, child);
 
         const batchSize = args.batchSize ?? 10;
-        new aws.lambda.EventSourceMapping(`${name}-processor-source`, {
-            eventSourceArn: queue.arn,
-            functionName: processor.name,
-            batchSize,
-            functionResponseTypes: ["ReportBatchItemFailures"],
-        }, { parent: this, dependsOn: [processor] });
-        new aws.lambda.EventSourceMapping(`${name}-sender-source`, {
-            eventSourceArn: confirmations.arn,
-            functionName: sender.name,
-            batchSize,
-            functionResponseTypes: ["ReportBatchItemFailures"],
-        }, { parent: this, dependsOn: [sender] });
+        queue.subscribe(`${name}-processor-source`, processor, { batchSize });
+        confirmations.subscribe(`${name}-sender-source`, sender, { batchSize });
         return { processor, sender };
     }
 
@@ -357,7 +342,7 @@ export class EventPipeline extends pulumi.ComponentResource {
     }
 
     /** The alerts topic and an alarm on each DLQ and each function's errors. */
-    private alerting(scope: Scope, key: aws.kms.Key, queues: [QueueWithDlq, QueueWithDlq], functions: LambdaFunction[]): aws.sns.Topic {
+    private alerting(scope: Scope, key: aws.kms.Key, queues: [QueueConsumer, QueueConsumer], functions: LambdaFunction[]): aws.sns.Topic {
         const { name, platform, child, accountId } = scope;
         const [queue, confirmations] = queues;
         const [processor, sender, publisher, reader] = functions;
@@ -376,10 +361,12 @@ export class EventPipeline extends pulumi.ComponentResource {
             }, child));
         };
         for (const [suffix, dlq] of [["events-dlq", queue], ["events-confirmations-dlq", confirmations]] as const) {
-            alarm(suffix, `Messages waiting in ${suffix}: events that failed ${dlq.maxReceiveCount} times`, {
-                namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
-                dimensions: { QueueName: dlq.dlqName }, period: 60, threshold: 0,
-            });
+            alarms.push(dlq.dlqDepthAlarm(`${name}-${suffix}-alarm`, {
+                alertsTopicArn: alerts.arn,
+                notifyOnRecovery: true,
+                name: physicalName(platform, `${suffix}-alarm`),
+                alarmDescription: `Messages waiting in ${suffix}: events that failed ${dlq.maxReceiveCount} times`,
+            }));
         }
         for (const [suffix, fn] of [["event-processor", processor], ["confirmation-sender", sender], ["event-api", publisher], ["event-reader", reader]] as const) {
             alarm(`${suffix}-errors`, `${suffix} invocations failed`, {
