@@ -13,7 +13,7 @@ import { FOURTEEN_DAYS_SECONDS, QueueConsumer } from "./shared/queue-consumer";
 import { RestApi } from "./shared/rest-api";
 import { SecureBucket } from "./shared/secure-bucket";
 import { secureTable } from "./shared/table";
-import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
+import { EncryptedTopic } from "./shared/encrypted-topic";
 
 export interface EventPipelineArgs {
     platform: PlatformOptions;
@@ -165,10 +165,8 @@ export class EventPipeline extends pulumi.ComponentResource {
     /** The event topic, fed by the upload bucket directly and by the Object Created rule on EventBridge. */
     private eventTopic(scope: Scope, bucket: SecureBucket, key: aws.kms.Key): aws.sns.Topic {
         const { name, args, platform, child, accountId } = scope;
-        const topic = new aws.sns.Topic(`${name}-topic`, {
-            name: physicalName(platform, "events"),
-            kmsMasterKeyId: key.arn,
-        }, child);
+        const events = new EncryptedTopic(`${name}-topic`, { platform, topicName: "events", kmsKeyArn: key.arn }, child);
+        const topic = events.topic;
 
         const rule = new aws.cloudwatch.EventRule(`${name}-object-created`, {
             name: physicalName(platform, "events-object-created"),
@@ -183,21 +181,18 @@ export class EventPipeline extends pulumi.ComponentResource {
             })),
         }, child);
 
-        const topicPolicy = publishersOnlyTopicPolicy(`${name}-topic-policy`, {
-            topicArn: topic.arn,
-            publishers: [
-                {
-                    sid: "UploadBucketPublishes",
-                    principal: { Service: "s3.amazonaws.com" },
-                    condition: { ArnLike: { "aws:SourceArn": bucket.arn }, StringEquals: { "aws:SourceAccount": accountId } },
-                },
-                {
-                    sid: "ObjectCreatedRulePublishes",
-                    principal: { Service: "events.amazonaws.com" },
-                    condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
-                },
-            ],
-        }, child);
+        const topicPolicy = events.allowPublishers([
+            {
+                sid: "UploadBucketPublishes",
+                principal: { Service: "s3.amazonaws.com" },
+                condition: { ArnLike: { "aws:SourceArn": bucket.arn }, StringEquals: { "aws:SourceAccount": accountId } },
+            },
+            {
+                sid: "ObjectCreatedRulePublishes",
+                principal: { Service: "events.amazonaws.com" },
+                condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+            },
+        ]);
 
         new aws.cloudwatch.EventTarget(`${name}-object-created-target`, {
             rule: rule.name,
@@ -346,10 +341,7 @@ export class EventPipeline extends pulumi.ComponentResource {
         const { name, platform, child, accountId } = scope;
         const [queue, confirmations] = queues;
         const [processor, sender, publisher, reader] = functions;
-        const alerts = new aws.sns.Topic(`${name}-alerts`, {
-            name: physicalName(platform, "events-alerts"),
-            kmsMasterKeyId: key.arn,
-        }, child);
+        const alerts = new EncryptedTopic(`${name}-alerts`, { platform, topicName: "events-alerts", kmsKeyArn: key.arn }, child);
         const alarms: aws.cloudwatch.MetricAlarm[] = [];
         const alarm = (suffix: string, description: string, metric: Omit<ThresholdAlarmArgs, "alertsTopicArn">) => {
             alarms.push(thresholdAlarm(`${name}-${suffix}-alarm`, {
@@ -375,14 +367,11 @@ export class EventPipeline extends pulumi.ComponentResource {
             });
         }
 
-        publishersOnlyTopicPolicy(`${name}-alerts-policy`, {
-            topicArn: alerts.arn,
-            publishers: [{
-                sid: "AlarmsPublish",
-                principal: { Service: "cloudwatch.amazonaws.com" },
-                condition: { ArnLike: { "aws:SourceArn": alarms.map(each => each.arn) }, StringEquals: { "aws:SourceAccount": accountId } },
-            }],
-        }, child);
-        return alerts;
+        alerts.allowPublishers([{
+            sid: "AlarmsPublish",
+            principal: { Service: "cloudwatch.amazonaws.com" },
+            condition: { ArnLike: { "aws:SourceArn": alarms.map(each => each.arn) }, StringEquals: { "aws:SourceAccount": accountId } },
+        }]);
+        return alerts.topic;
     }
 }

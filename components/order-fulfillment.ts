@@ -16,7 +16,7 @@ import { QueueConsumer } from "./shared/queue-consumer";
 import { RestApi } from "./shared/rest-api";
 import { StateMachine } from "./shared/state-machine";
 import { secureTable } from "./shared/table";
-import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
+import { EncryptedTopic } from "./shared/encrypted-topic";
 import { orderWorkflowDefinition } from "./workflows/order";
 
 export interface OrderFulfillmentArgs {
@@ -166,23 +166,21 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             ],
         }, child);
 
-        this.alertsTopic = this.createAlertsTopic(name, platform, args.alertEmail);
+        const alerts = this.createAlertsTopic(name, platform, args.alertEmail);
+        this.alertsTopic = alerts.topic;
         const functions = { validate, store, reject, api, getOrder, fulfil, dlqProcessor };
         const alarms = [
             ...this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions)),
             ...this.createPoisonAlarms(name, platform, dlqProcessor),
         ];
-        publishersOnlyTopicPolicy(`${name}-alerts-policy`, {
-            topicArn: this.alertsTopic.arn,
-            publishers: [{
-                sid: "AlarmsPublish",
-                principal: { Service: "cloudwatch.amazonaws.com" },
-                condition: {
-                    ArnLike: { "aws:SourceArn": alarms.map(alarm => alarm.arn) },
-                    StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, child).accountId },
-                },
-            }],
-        }, child);
+        alerts.allowPublishers([{
+            sid: "AlarmsPublish",
+            principal: { Service: "cloudwatch.amazonaws.com" },
+            condition: {
+                ArnLike: { "aws:SourceArn": alarms.map(alarm => alarm.arn) },
+                StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, child).accountId },
+            },
+        }]);
         this.dashboard = this.createDashboard(name, platform, fulfil);
 
         this.apiUrl = this.api.url;
@@ -199,48 +197,12 @@ export class OrderFulfillment extends pulumi.ComponentResource {
     }
 
     /** CloudWatch cannot use the AWS-managed SNS key, so the topic gets its own key that CloudWatch may use. */
-    private createAlertsTopic(name: string, platform: PlatformOptions, alertEmail: string | undefined): aws.sns.Topic {
-        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-        const region = aws.getRegionOutput({}, { parent: this }).region;
-        const key = new aws.kms.Key(`${name}-alerts-key`, {
-            description: `Encrypts ${physicalName(platform, "order-alerts")}; CloudWatch alarms may publish to it`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 7,
-            policy: pulumi.all([account, partition, region]).apply(([accountId, awsPartition, awsRegion]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "AccountAdministersKey",
-                        Effect: "Allow",
-                        Principal: { AWS: `arn:${awsPartition}:iam::${accountId}:root` },
-                        Action: "kms:*",
-                        Resource: "*",
-                    },
-                    {
-                        Sid: "CloudWatchAlarmsPublish",
-                        Effect: "Allow",
-                        Principal: { Service: "cloudwatch.amazonaws.com" },
-                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-                        Resource: "*",
-                        // Only this account's alarms in this region (SNS guide: "Enable compatibility between event sources from AWS services
-                        // and encrypted topics"); any alarm name, as exact alarm ARNs would make a cycle alarm → topic → key.
-                        Condition: {
-                            StringEquals: { "aws:SourceAccount": accountId },
-                            ArnLike: { "aws:SourceArn": `arn:${awsPartition}:cloudwatch:${awsRegion}:${accountId}:alarm:*` },
-                        },
-                    },
-                ],
-            })),
-        }, { parent: this });
-        const topic = new aws.sns.Topic(`${name}-alerts`, {
-            name: physicalName(platform, "order-alerts"),
-            kmsMasterKeyId: key.arn,
-        }, { parent: this });
+    private createAlertsTopic(name: string, platform: PlatformOptions, alertEmail: string | undefined): EncryptedTopic {
+        const alerts = new EncryptedTopic(`${name}-alerts`, { platform, topicName: "order-alerts", alarmsPublish: true }, { parent: this });
         if (alertEmail) {
-            new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: topic.arn, protocol: "email", endpoint: alertEmail }, { parent: this });
+            alerts.subscribeEmail(`${name}-alerts-email`, alertEmail);
         }
-        return topic;
+        return alerts;
     }
 
     private createAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): aws.cloudwatch.MetricAlarm[] {
