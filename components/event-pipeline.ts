@@ -9,11 +9,11 @@ import { environment } from "../functions/shared/settings";
 import { thresholdAlarm, ThresholdAlarmArgs } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
-import { FOURTEEN_DAYS_SECONDS, QueueWithDlq } from "./shared/queue-with-dlq";
+import { FOURTEEN_DAYS_SECONDS, QueueConsumer } from "./shared/queue-consumer";
 import { RestApi } from "./shared/rest-api";
 import { SecureBucket } from "./shared/secure-bucket";
 import { secureTable } from "./shared/table";
-import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
+import { EncryptedTopic } from "./shared/encrypted-topic";
 
 export interface EventPipelineArgs {
     platform: PlatformOptions;
@@ -75,7 +75,7 @@ export class EventPipeline extends pulumi.ComponentResource {
         const topic = this.eventTopic(scope, bucket, key);
         const table = secureTable(`${name}-table`, { platform, tableName: "events", hashKey: "eventId", ttlAttribute: "expiresAt" }, child);
         const { queue, confirmations } = this.queues(scope, key, topic);
-        const { processor, sender } = this.consumers(scope, { key, table, queue, confirmations });
+        const { processor, sender } = this.consumers(scope, { table, queue, confirmations });
         const { api, publisher, reader } = this.eventsApi(scope, key, topic, table);
         const alerts = this.alerting(scope, key, [queue, confirmations], [processor, sender, publisher, reader]);
 
@@ -165,10 +165,8 @@ export class EventPipeline extends pulumi.ComponentResource {
     /** The event topic, fed by the upload bucket directly and by the Object Created rule on EventBridge. */
     private eventTopic(scope: Scope, bucket: SecureBucket, key: aws.kms.Key): aws.sns.Topic {
         const { name, args, platform, child, accountId } = scope;
-        const topic = new aws.sns.Topic(`${name}-topic`, {
-            name: physicalName(platform, "events"),
-            kmsMasterKeyId: key.arn,
-        }, child);
+        const events = new EncryptedTopic(`${name}-topic`, { platform, topicName: "events", kmsKeyArn: key.arn }, child);
+        const topic = events.topic;
 
         const rule = new aws.cloudwatch.EventRule(`${name}-object-created`, {
             name: physicalName(platform, "events-object-created"),
@@ -183,21 +181,18 @@ export class EventPipeline extends pulumi.ComponentResource {
             })),
         }, child);
 
-        const topicPolicy = publishersOnlyTopicPolicy(`${name}-topic-policy`, {
-            topicArn: topic.arn,
-            publishers: [
-                {
-                    sid: "UploadBucketPublishes",
-                    principal: { Service: "s3.amazonaws.com" },
-                    condition: { ArnLike: { "aws:SourceArn": bucket.arn }, StringEquals: { "aws:SourceAccount": accountId } },
-                },
-                {
-                    sid: "ObjectCreatedRulePublishes",
-                    principal: { Service: "events.amazonaws.com" },
-                    condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
-                },
-            ],
-        }, child);
+        const topicPolicy = events.allowPublishers([
+            {
+                sid: "UploadBucketPublishes",
+                principal: { Service: "s3.amazonaws.com" },
+                condition: { ArnLike: { "aws:SourceArn": bucket.arn }, StringEquals: { "aws:SourceAccount": accountId } },
+            },
+            {
+                sid: "ObjectCreatedRulePublishes",
+                principal: { Service: "events.amazonaws.com" },
+                condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+            },
+        ]);
 
         new aws.cloudwatch.EventTarget(`${name}-object-created-target`, {
             rule: rule.name,
@@ -214,9 +209,9 @@ export class EventPipeline extends pulumi.ComponentResource {
     }
 
     /** The processing queue subscribed to the topic and the confirmation queue, each with its DLQ. */
-    private queues(scope: Scope, key: aws.kms.Key, topic: aws.sns.Topic): { queue: QueueWithDlq; confirmations: QueueWithDlq } {
+    private queues(scope: Scope, key: aws.kms.Key, topic: aws.sns.Topic): { queue: QueueConsumer; confirmations: QueueConsumer } {
         const { name, args, platform, child } = scope;
-        const queue = new QueueWithDlq(`${name}-queue`, {
+        const queue = new QueueConsumer(`${name}-queue`, {
             platform,
             queueName: "events-processing",
             consumerTimeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
@@ -251,19 +246,16 @@ export class EventPipeline extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [queuePolicy] });
 
         // Only the processor sends to it, so SQS-managed encryption suffices.
-        const confirmations = new QueueWithDlq(`${name}-confirmations`, {
+        const confirmations = new QueueConsumer(`${name}-confirmations`, {
             platform, queueName: "events-confirmations", consumerTimeoutSeconds: CONSUMER_TIMEOUT_SECONDS, maxReceiveCount: 3,
         }, child);
         return { queue, confirmations };
     }
 
     /** event-processor and confirmation-sender, each fed by its queue with partial batch responses. */
-    private consumers(scope: Scope, resources: { key: aws.kms.Key; table: aws.dynamodb.Table; queue: QueueWithDlq; confirmations: QueueWithDlq }): { processor: LambdaFunction; sender: LambdaFunction } {
+    private consumers(scope: Scope, resources: { table: aws.dynamodb.Table; queue: QueueConsumer; confirmations: QueueConsumer }): { processor: LambdaFunction; sender: LambdaFunction } {
         const { name, args, platform, child } = scope;
-        const { key, table, queue, confirmations } = resources;
-        const consumeStatement = (sid: string, queueArn: pulumi.Input<string>) => ({
-            sid, actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources: [queueArn],
-        });
+        const { table, queue, confirmations } = resources;
 
         const processor = new LambdaFunction(`${name}-processor`, {
             platform,
@@ -276,9 +268,7 @@ export class EventPipeline extends pulumi.ComponentResource {
                 eventTtlDays: String(args.eventTtlDays ?? DEFAULT_EVENT_TTL_DAYS),
             }),
             statements: [
-                consumeStatement("ConsumeProcessingQueue", queue.arn),
-                // Receiving from the SSE-KMS queue decrypts; GenerateDataKey in case redrive into its SSE-KMS DLQ needs it (AWS documents no rule either way).
-                { sid: "UseProcessingQueueKey", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [key.arn] },
+                ...queue.consumerStatements({ sid: "ConsumeProcessingQueue", keySid: "UseProcessingQueueKey" }),
                 { sid: "StoreEventsOnce", actions: ["dynamodb:DeleteItem", "dynamodb:PutItem"], resources: [table.arn] },
                 { sid: "QueueConfirmations", actions: ["sqs:SendMessage"], resources: [confirmations.arn] },
             ],
@@ -293,7 +283,7 @@ export class EventPipeline extends pulumi.ComponentResource {
             handlerFactory: confirmationSenderHandler,
             environment: environment(eventTableSettings(), { eventsTable: table.name }),
             statements: [
-                consumeStatement("ConsumeConfirmationQueue", confirmations.arn),
+                ...confirmations.consumerStatements({ sid: "ConsumeConfirmationQueue" }),
                 { sid: "ConfirmEvents", actions: ["dynamodb:UpdateItem"], resources: [table.arn] },
             ],
             runtimePackages: ["@aws-lambda-powertools/batch"],
@@ -301,18 +291,8 @@ export class EventPipeline extends pulumi.ComponentResource {
         }, child);
 
         const batchSize = args.batchSize ?? 10;
-        new aws.lambda.EventSourceMapping(`${name}-processor-source`, {
-            eventSourceArn: queue.arn,
-            functionName: processor.name,
-            batchSize,
-            functionResponseTypes: ["ReportBatchItemFailures"],
-        }, { parent: this, dependsOn: [processor] });
-        new aws.lambda.EventSourceMapping(`${name}-sender-source`, {
-            eventSourceArn: confirmations.arn,
-            functionName: sender.name,
-            batchSize,
-            functionResponseTypes: ["ReportBatchItemFailures"],
-        }, { parent: this, dependsOn: [sender] });
+        queue.subscribe(`${name}-processor-source`, processor, { batchSize });
+        confirmations.subscribe(`${name}-sender-source`, sender, { batchSize });
         return { processor, sender };
     }
 
@@ -357,14 +337,11 @@ export class EventPipeline extends pulumi.ComponentResource {
     }
 
     /** The alerts topic and an alarm on each DLQ and each function's errors. */
-    private alerting(scope: Scope, key: aws.kms.Key, queues: [QueueWithDlq, QueueWithDlq], functions: LambdaFunction[]): aws.sns.Topic {
+    private alerting(scope: Scope, key: aws.kms.Key, queues: [QueueConsumer, QueueConsumer], functions: LambdaFunction[]): aws.sns.Topic {
         const { name, platform, child, accountId } = scope;
         const [queue, confirmations] = queues;
         const [processor, sender, publisher, reader] = functions;
-        const alerts = new aws.sns.Topic(`${name}-alerts`, {
-            name: physicalName(platform, "events-alerts"),
-            kmsMasterKeyId: key.arn,
-        }, child);
+        const alerts = new EncryptedTopic(`${name}-alerts`, { platform, topicName: "events-alerts", kmsKeyArn: key.arn }, child);
         const alarms: aws.cloudwatch.MetricAlarm[] = [];
         const alarm = (suffix: string, description: string, metric: Omit<ThresholdAlarmArgs, "alertsTopicArn">) => {
             alarms.push(thresholdAlarm(`${name}-${suffix}-alarm`, {
@@ -376,10 +353,12 @@ export class EventPipeline extends pulumi.ComponentResource {
             }, child));
         };
         for (const [suffix, dlq] of [["events-dlq", queue], ["events-confirmations-dlq", confirmations]] as const) {
-            alarm(suffix, `Messages waiting in ${suffix}: events that failed ${dlq.maxReceiveCount} times`, {
-                namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
-                dimensions: { QueueName: dlq.dlqName }, period: 60, threshold: 0,
-            });
+            alarms.push(dlq.dlqDepthAlarm(`${name}-${suffix}-alarm`, {
+                alertsTopicArn: alerts.arn,
+                notifyOnRecovery: true,
+                name: physicalName(platform, `${suffix}-alarm`),
+                alarmDescription: `Messages waiting in ${suffix}: events that failed ${dlq.maxReceiveCount} times`,
+            }));
         }
         for (const [suffix, fn] of [["event-processor", processor], ["confirmation-sender", sender], ["event-api", publisher], ["event-reader", reader]] as const) {
             alarm(`${suffix}-errors`, `${suffix} invocations failed`, {
@@ -388,14 +367,11 @@ export class EventPipeline extends pulumi.ComponentResource {
             });
         }
 
-        publishersOnlyTopicPolicy(`${name}-alerts-policy`, {
-            topicArn: alerts.arn,
-            publishers: [{
-                sid: "AlarmsPublish",
-                principal: { Service: "cloudwatch.amazonaws.com" },
-                condition: { ArnLike: { "aws:SourceArn": alarms.map(each => each.arn) }, StringEquals: { "aws:SourceAccount": accountId } },
-            }],
-        }, child);
-        return alerts;
+        alerts.allowPublishers([{
+            sid: "AlarmsPublish",
+            principal: { Service: "cloudwatch.amazonaws.com" },
+            condition: { ArnLike: { "aws:SourceArn": alarms.map(each => each.arn) }, StringEquals: { "aws:SourceAccount": accountId } },
+        }]);
+        return alerts.topic;
     }
 }

@@ -1,4 +1,3 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { copyObjectHandler } from "../functions/file-copy/copy-object";
 import { failureNotificationHandler } from "../functions/file-copy/failure-notification";
@@ -6,11 +5,11 @@ import { failureNotificationSettings, fileCopyInvokerSettings, fileCopyRequestMe
 import { stepFunctionInvokerHandler } from "../functions/file-copy/step-function-invoker";
 import { environment } from "../functions/shared/settings";
 import { LambdaFunction } from "./shared/lambda-function";
-import { physicalName, PlatformOptions } from "./shared/platform";
+import { PlatformOptions } from "./shared/platform";
 import { RestApi } from "./shared/rest-api";
 import { StateMachine } from "./shared/state-machine";
 import { secureTable } from "./shared/table";
-import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
+import { EncryptedTopic } from "./shared/encrypted-topic";
 import { DEFAULT_COPY_RETRY, DEFAULT_NOTIFICATION_RETRY, DEFAULT_TRACKING_RETRY, fileCopyDefinition, RetrySettings } from "./workflows/file-copy";
 
 export interface BucketRef { name: pulumi.Input<string>; arn: pulumi.Input<string> }
@@ -60,13 +59,9 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
         }, child);
 
         // Only Step Functions publishes, with its role, so the AWS-managed SNS key is enough.
-        const topic = new aws.sns.Topic(`${name}-failures`, {
-            name: physicalName(platform, "file-copy-failures"),
-            kmsMasterKeyId: "alias/aws/sns",
-        }, child);
-        (args.notificationEmails ?? []).forEach((email, index) => new aws.sns.TopicSubscription(`${name}-failures-email-${index}`, {
-            topic: topic.arn, protocol: "email", endpoint: email,
-        }, child));
+        const failures = new EncryptedTopic(`${name}-failures`, { platform, topicName: "file-copy-failures" }, child);
+        (args.notificationEmails ?? []).forEach((email, index) => failures.subscribeEmail(`${name}-failures-email-${index}`, email));
+        const topic = failures.topic;
 
         const copyFunction = new LambdaFunction(`${name}-copy-object`, {
             platform,
@@ -112,10 +107,7 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
                 { sid: "InvokeNotificationFormatter", actions: ["lambda:InvokeFunction"], resources: [formatFunction.arn] },
             ],
         }, child);
-        publishersOnlyTopicPolicy(`${name}-failures-policy`, {
-            topicArn: topic.arn,
-            publishers: [{ sid: "WorkflowPublishes", principal: { AWS: stateMachine.role.arn } }],
-        }, child);
+        failures.allowPublishers([{ sid: "WorkflowPublishes", principal: { AWS: stateMachine.role.arn } }]);
 
         const invoker = new LambdaFunction(`${name}-invoker`, {
             platform,

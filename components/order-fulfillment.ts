@@ -12,11 +12,11 @@ import { validateOrderHandler } from "../functions/orders/validate-order";
 import { logTermAlarm, thresholdAlarm } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
-import { QueueWithDlq } from "./shared/queue-with-dlq";
+import { QueueConsumer } from "./shared/queue-consumer";
 import { RestApi } from "./shared/rest-api";
 import { StateMachine } from "./shared/state-machine";
 import { secureTable } from "./shared/table";
-import { publishersOnlyTopicPolicy } from "./shared/topic-policy";
+import { EncryptedTopic } from "./shared/encrypted-topic";
 import { orderWorkflowDefinition } from "./workflows/order";
 
 export interface OrderFulfillmentArgs {
@@ -47,7 +47,7 @@ export interface OrderFulfillmentArgs {
 export class OrderFulfillment extends pulumi.ComponentResource {
     public readonly ordersTable: aws.dynamodb.Table;
     public readonly failedOrdersTable: aws.dynamodb.Table;
-    public readonly queue: QueueWithDlq;
+    public readonly queue: QueueConsumer;
     public readonly stateMachine: StateMachine;
     public readonly api: RestApi;
     public readonly alertsTopic: aws.sns.Topic;
@@ -71,7 +71,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         const ordersArn = this.ordersTable.arn;
 
         const fulfilTimeoutSeconds = 30;
-        this.queue = new QueueWithDlq(`${name}-queue`, {
+        this.queue = new QueueConsumer(`${name}-queue`, {
             platform, queueName: "order-queue", consumerTimeoutSeconds: fulfilTimeoutSeconds, maxReceiveCount: args.maxReceiveCount ?? 3,
             dlqMaxReceiveCount: args.dlqMaxReceiveCount ?? 5,
         }, child);
@@ -123,7 +123,6 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             statements: [{ sid: "ReadOrder", actions: ["dynamodb:GetItem"], resources: [ordersArn] }],
         }, child);
 
-        const consumeQueue = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
         const fulfil = new LambdaFunction(`${name}-fulfill-order`, {
             platform, functionName: "fulfill-order", description: "Simulated fulfilment: PROCESSING → FULFILLED, or retry via SQS",
             handlerFactory: fulfillOrderHandler,
@@ -134,7 +133,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             }),
             statements: [
                 { sid: "UpdateOrder", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
-                { sid: "ConsumeOrderQueue", actions: consumeQueue, resources: [this.queue.arn] },
+                ...this.queue.consumerStatements({ sid: "ConsumeOrderQueue" }),
             ],
             runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
             timeoutSeconds: fulfilTimeoutSeconds,
@@ -146,25 +145,15 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             statements: [
                 { sid: "MoveOrderToFailed", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
                 { sid: "RecordFailedOrder", actions: ["dynamodb:PutItem"], resources: [this.failedOrdersTable.arn] },
-                { sid: "ConsumeOrderDlq", actions: consumeQueue, resources: [this.queue.dlqArn] },
+                ...this.queue.consumerStatements({ sid: "ConsumeOrderDlq", from: "dlq" }),
             ],
             runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
             // The DLQ keeps SQS's default 30 s visibility, which must not be below the function timeout.
             timeoutSeconds: 20,
         }, child);
 
-        new aws.lambda.EventSourceMapping(`${name}-fulfill-order-source`, {
-            eventSourceArn: this.queue.arn,
-            functionName: fulfil.name,
-            batchSize: args.fulfillmentBatchSize ?? 10,
-            functionResponseTypes: ["ReportBatchItemFailures"],
-        }, { parent: this, dependsOn: [fulfil] });
-        new aws.lambda.EventSourceMapping(`${name}-dlq-processor-source`, {
-            eventSourceArn: this.queue.dlqArn,
-            functionName: dlqProcessor.name,
-            batchSize: 10,
-            functionResponseTypes: ["ReportBatchItemFailures"],
-        }, { parent: this, dependsOn: [dlqProcessor] });
+        this.queue.subscribe(`${name}-fulfill-order-source`, fulfil, { batchSize: args.fulfillmentBatchSize });
+        this.queue.subscribe(`${name}-dlq-processor-source`, dlqProcessor, { from: "dlq" });
 
         this.api = new RestApi(`${name}-api`, {
             platform,
@@ -177,23 +166,21 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             ],
         }, child);
 
-        this.alertsTopic = this.createAlertsTopic(name, platform, args.alertEmail);
+        const alerts = this.createAlertsTopic(name, platform, args.alertEmail);
+        this.alertsTopic = alerts.topic;
         const functions = { validate, store, reject, api, getOrder, fulfil, dlqProcessor };
         const alarms = [
             ...this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions)),
             ...this.createPoisonAlarms(name, platform, dlqProcessor),
         ];
-        publishersOnlyTopicPolicy(`${name}-alerts-policy`, {
-            topicArn: this.alertsTopic.arn,
-            publishers: [{
-                sid: "AlarmsPublish",
-                principal: { Service: "cloudwatch.amazonaws.com" },
-                condition: {
-                    ArnLike: { "aws:SourceArn": alarms.map(alarm => alarm.arn) },
-                    StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, child).accountId },
-                },
-            }],
-        }, child);
+        alerts.allowPublishers([{
+            sid: "AlarmsPublish",
+            principal: { Service: "cloudwatch.amazonaws.com" },
+            condition: {
+                ArnLike: { "aws:SourceArn": alarms.map(alarm => alarm.arn) },
+                StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, child).accountId },
+            },
+        }]);
         this.dashboard = this.createDashboard(name, platform, fulfil);
 
         this.apiUrl = this.api.url;
@@ -210,64 +197,23 @@ export class OrderFulfillment extends pulumi.ComponentResource {
     }
 
     /** CloudWatch cannot use the AWS-managed SNS key, so the topic gets its own key that CloudWatch may use. */
-    private createAlertsTopic(name: string, platform: PlatformOptions, alertEmail: string | undefined): aws.sns.Topic {
-        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-        const region = aws.getRegionOutput({}, { parent: this }).region;
-        const key = new aws.kms.Key(`${name}-alerts-key`, {
-            description: `Encrypts ${physicalName(platform, "order-alerts")}; CloudWatch alarms may publish to it`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 7,
-            policy: pulumi.all([account, partition, region]).apply(([accountId, awsPartition, awsRegion]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "AccountAdministersKey",
-                        Effect: "Allow",
-                        Principal: { AWS: `arn:${awsPartition}:iam::${accountId}:root` },
-                        Action: "kms:*",
-                        Resource: "*",
-                    },
-                    {
-                        Sid: "CloudWatchAlarmsPublish",
-                        Effect: "Allow",
-                        Principal: { Service: "cloudwatch.amazonaws.com" },
-                        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-                        Resource: "*",
-                        // Only this account's alarms in this region (SNS guide: "Enable compatibility between event sources from AWS services
-                        // and encrypted topics"); any alarm name, as exact alarm ARNs would make a cycle alarm → topic → key.
-                        Condition: {
-                            StringEquals: { "aws:SourceAccount": accountId },
-                            ArnLike: { "aws:SourceArn": `arn:${awsPartition}:cloudwatch:${awsRegion}:${accountId}:alarm:*` },
-                        },
-                    },
-                ],
-            })),
-        }, { parent: this });
-        const topic = new aws.sns.Topic(`${name}-alerts`, {
-            name: physicalName(platform, "order-alerts"),
-            kmsMasterKeyId: key.arn,
-        }, { parent: this });
+    private createAlertsTopic(name: string, platform: PlatformOptions, alertEmail: string | undefined): EncryptedTopic {
+        const alerts = new EncryptedTopic(`${name}-alerts`, { platform, topicName: "order-alerts", alarmsPublish: true }, { parent: this });
         if (alertEmail) {
-            new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: topic.arn, protocol: "email", endpoint: alertEmail }, { parent: this });
+            alerts.subscribeEmail(`${name}-alerts-email`, alertEmail);
         }
-        return topic;
+        return alerts;
     }
 
     private createAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): aws.cloudwatch.MetricAlarm[] {
         const alertsTopicArn = this.alertsTopic.arn;
-        const dlqDepth = thresholdAlarm(`${name}-dlq-depth-alarm`, {
+        const dlqDepth = this.queue.dlqDepthAlarm(`${name}-dlq-depth-alarm`, {
             alertsTopicArn,
             notifyOnRecovery: true,
             name: physicalName(platform, "order-dlq-depth"),
             alarmDescription: `More than ${dlqThreshold} orders are waiting in the order DLQ`,
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: this.queue.dlqName },
-            statistic: "Maximum",
-            period: 60,
             threshold: dlqThreshold,
-        }, { parent: this });
+        });
         const functionErrors = functions.map(([key, fn]) =>
             thresholdAlarm(`${name}-${key}-errors-alarm`, {
                 alertsTopicArn,

@@ -6,10 +6,9 @@ import { environment } from "../functions/shared/settings";
 import { regionalSyncHandler } from "../functions/replication/regional-sync";
 import { replicationWorkerHandler } from "../functions/replication/replication-worker";
 import { FileCopyWorkflow, FileCopyWorkflowArgs } from "./file-copy-workflow";
-import { thresholdAlarm } from "./shared/alarms";
 import { LambdaFunction } from "./shared/lambda-function";
 import { physicalName, PlatformOptions } from "./shared/platform";
-import { QueueWithDlq } from "./shared/queue-with-dlq";
+import { QueueConsumer } from "./shared/queue-consumer";
 import { RestApi } from "./shared/rest-api";
 import { SecureBucket } from "./shared/secure-bucket";
 import { secureTable } from "./shared/table";
@@ -93,7 +92,7 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
             localEndpoint: args.localEndpoint,
         }, child);
 
-        const buildQueue = new QueueWithDlq(`${name}-build-requests`, {
+        const buildQueue = new QueueConsumer(`${name}-build-requests`, {
             platform, queueName: "build-requests", consumerTimeoutSeconds: BUILD_WORKER_TIMEOUT_SECONDS,
         }, child);
 
@@ -104,32 +103,21 @@ export class ReplicationPipeline extends pulumi.ComponentResource {
             handlerFactory: buildWorkerHandler,
             environment: environment(buildWorkerSettings(), { buildsBucket: globalBucket.name }),
             statements: [
-                { sid: "ConsumeBuildRequests", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [buildQueue.arn] },
+                ...buildQueue.consumerStatements({ sid: "ConsumeBuildRequests" }),
                 { sid: "UploadArtifacts", actions: ["s3:PutObject"], resources: [pulumi.interpolate`${globalBucket.arn}/build-*`] },
             ],
             runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
             timeoutSeconds: BUILD_WORKER_TIMEOUT_SECONDS,
         }, child);
-        new aws.lambda.EventSourceMapping(`${name}-build-worker-source`, {
-            eventSourceArn: buildQueue.arn,
-            functionName: buildWorker.name,
-            batchSize: args.buildBatchSize ?? DEFAULT_BUILD_BATCH_SIZE,
-            functionResponseTypes: ["ReportBatchItemFailures"],
-        }, { parent: this, dependsOn: [buildWorker] });
+        buildQueue.subscribe(`${name}-build-worker-source`, buildWorker, { batchSize: args.buildBatchSize ?? DEFAULT_BUILD_BATCH_SIZE });
 
         // Poison build requests end in the DLQ (build-worker logs each failure with its message id and reason).
-        thresholdAlarm(`${name}-build-dlq-alarm`, {
+        buildQueue.dlqDepthAlarm(`${name}-build-dlq-alarm`, {
             alertsTopicArn: args.alertsTopicArn,
             notifyOnRecovery: true,
             name: physicalName(platform, "build-requests-dlq-depth"),
             alarmDescription: `Build requests that failed build-worker ${buildQueue.maxReceiveCount} times wait in the build-requests DLQ`,
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: buildQueue.dlqName },
-            statistic: "Maximum",
-            period: 60,
-            threshold: 0,
-        }, child);
+        });
 
         const replicationWorker = new LambdaFunction(`${name}-replication-worker`, {
             platform,

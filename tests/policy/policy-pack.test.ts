@@ -10,7 +10,7 @@ import {
 } from "../../policy/policies";
 import { LambdaFunction } from "../../components/shared/lambda-function";
 import { PlatformOptions } from "../../components/shared/platform";
-import { QueueWithDlq } from "../../components/shared/queue-with-dlq";
+import { QueueConsumer } from "../../components/shared/queue-consumer";
 import { SecureBucket } from "../../components/shared/secure-bucket";
 import { StateMachine } from "../../components/shared/state-machine";
 import { secureTable } from "../../components/shared/table";
@@ -179,7 +179,7 @@ describe("policy pack: each policy rejects a broken resource", () => {
 /** Every shared building block, as the systems use them, on one platform. */
 async function buildingBlocks(prefix: string, platform: PlatformOptions) {
     const bucket = new SecureBucket(`${prefix}-bucket`, { platform, bucketName: "artifacts", versioning: true });
-    const queue = new QueueWithDlq(`${prefix}-queue`, { platform, queueName: "work", consumerTimeoutSeconds: 30 });
+    const queue = new QueueConsumer(`${prefix}-queue`, { platform, queueName: "work", consumerTimeoutSeconds: 30 });
     const worker = new LambdaFunction(`${prefix}-worker`, {
         platform,
         functionName: "worker",
