@@ -19,6 +19,9 @@ import { secureTable } from "./shared/table";
 import { EncryptedTopic } from "./shared/encrypted-topic";
 import { orderWorkflowDefinition } from "./workflows/order";
 
+/** fulfil-order's timeout; the order queue's visibility timeout follows from it. */
+const FULFIL_TIMEOUT_SECONDS = 30;
+
 export interface OrderFulfillmentArgs {
     platform: PlatformOptions;
     /** Probability that one fulfilment attempt succeeds. @default 0.7 */
@@ -63,19 +66,41 @@ export class OrderFulfillment extends pulumi.ComponentResource {
 
     constructor(name: string, args: OrderFulfillmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("serverless-pipelines:orders:OrderFulfillment", name, {}, opts);
-        const child = { parent: this };
         const { platform } = args;
 
-        this.ordersTable = secureTable(`${name}-orders`, { platform, tableName: "orders", hashKey: "order_id" }, child);
-        this.failedOrdersTable = secureTable(`${name}-failed-orders`, { platform, tableName: "failed_orders", hashKey: "order_id" }, child);
-        const ordersArn = this.ordersTable.arn;
-
-        const fulfilTimeoutSeconds = 30;
+        this.ordersTable = secureTable(`${name}-orders`, { platform, tableName: "orders", hashKey: "order_id" }, { parent: this });
+        this.failedOrdersTable = secureTable(`${name}-failed-orders`, { platform, tableName: "failed_orders", hashKey: "order_id" }, { parent: this });
         this.queue = new QueueConsumer(`${name}-queue`, {
-            platform, queueName: "order-queue", consumerTimeoutSeconds: fulfilTimeoutSeconds, maxReceiveCount: args.maxReceiveCount ?? 3,
+            platform, queueName: "order-queue", consumerTimeoutSeconds: FULFIL_TIMEOUT_SECONDS, maxReceiveCount: args.maxReceiveCount ?? 3,
             dlqMaxReceiveCount: args.dlqMaxReceiveCount ?? 5,
-        }, child);
+        }, { parent: this });
+        const workflow = this.createWorkflow(name, platform);
+        this.stateMachine = workflow.stateMachine;
+        const front = this.createApi(name, args);
+        this.api = front.api;
+        const consumers = this.createConsumers(name, args);
+        const alerts = this.createAlertsTopic(name, platform, args.alertEmail);
+        this.alertsTopic = alerts.topic;
+        this.createAlarms(name, platform, alerts, args.dlqAlarmThreshold ?? 5, { ...workflow.tasks, ...front.functions, ...consumers });
+        this.dashboard = this.createDashboard(name, platform, consumers.fulfil);
 
+        this.apiUrl = this.api.url;
+        this.ordersTableName = this.ordersTable.name;
+        this.failedOrdersTableName = this.failedOrdersTable.name;
+        this.queueUrl = this.queue.url;
+        this.dlqUrl = this.queue.dlqUrl;
+        this.stateMachineArn = this.stateMachine.arn;
+        this.alertsTopicArn = this.alertsTopic.arn;
+        this.registerOutputs({
+            apiUrl: this.apiUrl, ordersTableName: this.ordersTableName, failedOrdersTableName: this.failedOrdersTableName,
+            queueUrl: this.queueUrl, dlqUrl: this.dlqUrl, stateMachineArn: this.stateMachineArn, alertsTopicArn: this.alertsTopicArn,
+        });
+    }
+
+    /** The order state machine and its three Lambda tasks (ValidateOrder, StoreOrder, RejectOrder). */
+    private createWorkflow(name: string, platform: PlatformOptions): { stateMachine: StateMachine; tasks: Record<string, LambdaFunction> } {
+        const child = { parent: this };
+        const ordersArn = this.ordersTable.arn;
         const validate = new LambdaFunction(`${name}-validate-order`, {
             platform, functionName: "validate-order", description: "ValidateOrder: business rules and total",
             handlerFactory: validateOrderHandler,
@@ -92,8 +117,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             environment: environment(orderTableSettings(), { ordersTable: this.ordersTable.name }),
             statements: [{ sid: "MoveOrderToRejected", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] }],
         }, child);
-
-        this.stateMachine = new StateMachine(`${name}-workflow`, {
+        const stateMachine = new StateMachine(`${name}-workflow`, {
             platform,
             stateMachineName: "order-workflow",
             definition: pulumi.all([validate.arn, store.arn, reject.arn, this.queue.url])
@@ -104,7 +128,14 @@ export class OrderFulfillment extends pulumi.ComponentResource {
                 { sid: "EnqueueOrders", actions: ["sqs:SendMessage"], resources: [this.queue.arn] },
             ],
         }, child);
+        return { stateMachine, tasks: { validate, store, reject } };
+    }
 
+    /** `POST /order` (api-handler) and `GET /order/{orderId}` (get-order) behind one REST API. */
+    private createApi(name: string, args: OrderFulfillmentArgs): { api: RestApi; functions: Record<string, LambdaFunction> } {
+        const child = { parent: this };
+        const { platform } = args;
+        const ordersArn = this.ordersTable.arn;
         const api = new LambdaFunction(`${name}-api-handler`, {
             platform, functionName: "order-api-handler", description: "POST /order: shape check, PENDING record, start the workflow",
             handlerFactory: apiHandler,
@@ -122,7 +153,24 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             environment: environment(orderTableSettings(), { ordersTable: this.ordersTable.name }),
             statements: [{ sid: "ReadOrder", actions: ["dynamodb:GetItem"], resources: [ordersArn] }],
         }, child);
+        const restApi = new RestApi(`${name}-api`, {
+            platform,
+            apiName: "order-api",
+            description: "Order fulfillment API",
+            localEndpoint: args.localEndpoint,
+            routes: [
+                { kind: "lambda", method: "POST", path: "order", function: api, requestSchema: orderRequestMessage().json },
+                { kind: "lambda", method: "GET", path: "order/{orderId}", function: getOrder },
+            ],
+        }, child);
+        return { api: restApi, functions: { api, getOrder } };
+    }
 
+    /** fulfil-order on the order queue and dlq-processor on its DLQ, each with partial batch responses. */
+    private createConsumers(name: string, args: OrderFulfillmentArgs): { fulfil: LambdaFunction; dlqProcessor: LambdaFunction } {
+        const child = { parent: this };
+        const { platform } = args;
+        const ordersArn = this.ordersTable.arn;
         const fulfil = new LambdaFunction(`${name}-fulfill-order`, {
             platform, functionName: "fulfill-order", description: "Simulated fulfilment: PROCESSING → FULFILLED, or retry via SQS",
             handlerFactory: fulfillOrderHandler,
@@ -136,7 +184,7 @@ export class OrderFulfillment extends pulumi.ComponentResource {
                 ...this.queue.consumerStatements({ sid: "ConsumeOrderQueue" }),
             ],
             runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
-            timeoutSeconds: fulfilTimeoutSeconds,
+            timeoutSeconds: FULFIL_TIMEOUT_SECONDS,
         }, child);
         const dlqProcessor = new LambdaFunction(`${name}-dlq-processor`, {
             platform, functionName: "order-dlq-processor", description: "Order DLQ: failed_orders record, order FAILED",
@@ -151,49 +199,9 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             // The DLQ keeps SQS's default 30 s visibility, which must not be below the function timeout.
             timeoutSeconds: 20,
         }, child);
-
         this.queue.subscribe(`${name}-fulfill-order-source`, fulfil, { batchSize: args.fulfillmentBatchSize });
         this.queue.subscribe(`${name}-dlq-processor-source`, dlqProcessor, { from: "dlq" });
-
-        this.api = new RestApi(`${name}-api`, {
-            platform,
-            apiName: "order-api",
-            description: "Order fulfillment API",
-            localEndpoint: args.localEndpoint,
-            routes: [
-                { kind: "lambda", method: "POST", path: "order", function: api, requestSchema: orderRequestMessage().json },
-                { kind: "lambda", method: "GET", path: "order/{orderId}", function: getOrder },
-            ],
-        }, child);
-
-        const alerts = this.createAlertsTopic(name, platform, args.alertEmail);
-        this.alertsTopic = alerts.topic;
-        const functions = { validate, store, reject, api, getOrder, fulfil, dlqProcessor };
-        const alarms = [
-            ...this.createAlarms(name, platform, args.dlqAlarmThreshold ?? 5, Object.entries(functions)),
-            ...this.createPoisonAlarms(name, platform, dlqProcessor),
-        ];
-        alerts.allowPublishers([{
-            sid: "AlarmsPublish",
-            principal: { Service: "cloudwatch.amazonaws.com" },
-            condition: {
-                ArnLike: { "aws:SourceArn": alarms.map(alarm => alarm.arn) },
-                StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, child).accountId },
-            },
-        }]);
-        this.dashboard = this.createDashboard(name, platform, fulfil);
-
-        this.apiUrl = this.api.url;
-        this.ordersTableName = this.ordersTable.name;
-        this.failedOrdersTableName = this.failedOrdersTable.name;
-        this.queueUrl = this.queue.url;
-        this.dlqUrl = this.queue.dlqUrl;
-        this.stateMachineArn = this.stateMachine.arn;
-        this.alertsTopicArn = this.alertsTopic.arn;
-        this.registerOutputs({
-            apiUrl: this.apiUrl, ordersTableName: this.ordersTableName, failedOrdersTableName: this.failedOrdersTableName,
-            queueUrl: this.queueUrl, dlqUrl: this.dlqUrl, stateMachineArn: this.stateMachineArn, alertsTopicArn: this.alertsTopicArn,
-        });
+        return { fulfil, dlqProcessor };
     }
 
     /** CloudWatch cannot use the AWS-managed SNS key, so the topic gets its own key that CloudWatch may use. */
@@ -205,7 +213,23 @@ export class OrderFulfillment extends pulumi.ComponentResource {
         return alerts;
     }
 
-    private createAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): aws.cloudwatch.MetricAlarm[] {
+    /** Every order alarm, told to the alerts topic, whose policy lets exactly these alarms publish. */
+    private createAlarms(name: string, platform: PlatformOptions, alerts: EncryptedTopic, dlqThreshold: number, functions: Record<string, LambdaFunction>): void {
+        const alarms = [
+            ...this.createMetricAlarms(name, platform, dlqThreshold, Object.entries(functions)),
+            ...this.createPoisonAlarms(name, platform, functions.dlqProcessor),
+        ];
+        alerts.allowPublishers([{
+            sid: "AlarmsPublish",
+            principal: { Service: "cloudwatch.amazonaws.com" },
+            condition: {
+                ArnLike: { "aws:SourceArn": alarms.map(alarm => alarm.arn) },
+                StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, { parent: this }).accountId },
+            },
+        }]);
+    }
+
+    private createMetricAlarms(name: string, platform: PlatformOptions, dlqThreshold: number, functions: [string, LambdaFunction][]): aws.cloudwatch.MetricAlarm[] {
         const alertsTopicArn = this.alertsTopic.arn;
         const dlqDepth = this.queue.dlqDepthAlarm(`${name}-dlq-depth-alarm`, {
             alertsTopicArn,
