@@ -1,3 +1,4 @@
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { copyObjectHandler } from "../functions/file-copy/copy-object";
 import { failureNotificationHandler } from "../functions/file-copy/failure-notification";
@@ -36,6 +37,8 @@ export interface FileCopyWorkflowArgs {
 
 const DEFAULT_MAX_CONCURRENCY = 10;
 
+interface TaskFunctions { copy: LambdaFunction; format: LambdaFunction }
+
 /**
  * Seed 001: a Standard state machine copying one object to several buckets in parallel, a tracking
  * table, a failure topic and `POST /step-function` that validates a request and starts a run.
@@ -52,18 +55,38 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
     constructor(name: string, args: FileCopyWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         super("serverless-pipelines:file-copy:FileCopyWorkflow", name, {}, opts);
         const { platform } = args;
-        const child = { parent: this };
 
         const table = secureTable(`${name}-table`, {
             platform, tableName: "file-copy-tracking", hashKey: "fileKey", rangeKey: "sourceBucket",
-        }, child);
-
+        }, { parent: this });
         // Only Step Functions publishes, with its role, so the AWS-managed SNS key is enough.
-        const failures = new EncryptedTopic(`${name}-failures`, { platform, topicName: "file-copy-failures" }, child);
+        const failures = new EncryptedTopic(`${name}-failures`, { platform, topicName: "file-copy-failures" }, { parent: this });
         (args.notificationEmails ?? []).forEach((email, index) => failures.subscribeEmail(`${name}-failures-email-${index}`, email));
-        const topic = failures.topic;
+        const tasks = this.createTaskFunctions(name, args, table);
+        const stateMachine = this.createStateMachine(name, args, table, failures.topic, tasks);
+        failures.allowPublishers([{ sid: "WorkflowPublishes", principal: { AWS: stateMachine.role.arn } }]);
+        const api = this.createApi(name, args, stateMachine);
 
-        const copyFunction = new LambdaFunction(`${name}-copy-object`, {
+        this.stateMachineArn = stateMachine.arn;
+        this.stateMachineName = stateMachine.name;
+        this.trackingTableName = table.name;
+        this.trackingTableArn = table.arn;
+        this.failureTopicArn = failures.topic.arn;
+        this.apiUrl = api.url;
+        this.registerOutputs({
+            stateMachineArn: this.stateMachineArn,
+            stateMachineName: this.stateMachineName,
+            trackingTableName: this.trackingTableName,
+            trackingTableArn: this.trackingTableArn,
+            failureTopicArn: this.failureTopicArn,
+            apiUrl: this.apiUrl,
+        });
+    }
+
+    /** The Lambda tasks of the workflow: one bucket copy, and the failure notification's text. */
+    private createTaskFunctions(name: string, args: FileCopyWorkflowArgs, table: aws.dynamodb.Table): TaskFunctions {
+        const { platform } = args;
+        const copy = new LambdaFunction(`${name}-copy-object`, {
             platform,
             functionName: "copy-object",
             description: "Copies one object to one destination bucket for the file-copy workflow",
@@ -75,40 +98,46 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
                 { sid: "WriteDestinationObjects", actions: ["s3:PutObject"], resources: args.destinationBuckets.map(bucket => pulumi.interpolate`${bucket.arn}/*`) },
             ],
             timeoutSeconds: 60,
-        }, child);
-
-        const formatFunction = new LambdaFunction(`${name}-format-failure-notification`, {
+        }, { parent: this });
+        const format = new LambdaFunction(`${name}-format-failure-notification`, {
             platform,
             functionName: "format-failure-notification",
             description: "Writes the file-copy failure notification: the file, one line per failed bucket, where to look",
             handlerFactory: failureNotificationHandler,
             // Names only, to point the reader at them; it reads neither.
-            environment: environment(failureNotificationSettings(), { trackingTable: table.name, copyLogGroup: copyFunction.logGroup.name }),
+            environment: environment(failureNotificationSettings(), { trackingTable: table.name, copyLogGroup: copy.logGroup.name }),
             runtimePackages: ["superstruct"],
             timeoutSeconds: 10,
-        }, child);
+        }, { parent: this });
+        return { copy, format };
+    }
 
-        const definition = pulumi.all([table.name, topic.arn, copyFunction.arn, formatFunction.arn]).apply(([tableName, topicArn, copyFunctionArn, formatFunctionArn]) => fileCopyDefinition({
+    /** Seed 001's state machine, with a role that may write the table, publish to the topic and invoke the tasks. */
+    private createStateMachine(name: string, args: FileCopyWorkflowArgs, table: aws.dynamodb.Table, topic: aws.sns.Topic, tasks: TaskFunctions): StateMachine {
+        const definition = pulumi.all([table.name, topic.arn, tasks.copy.arn, tasks.format.arn]).apply(([tableName, topicArn, copyFunctionArn, formatFunctionArn]) => fileCopyDefinition({
             tableName, topicArn, copyFunctionArn, formatFunctionArn,
             maxConcurrency: args.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
             copyRetry: args.copyRetry ?? DEFAULT_COPY_RETRY,
             trackingRetry: args.trackingRetry ?? DEFAULT_TRACKING_RETRY,
             notificationRetry: args.notificationRetry ?? DEFAULT_NOTIFICATION_RETRY,
         }));
-        const stateMachine = new StateMachine(`${name}-state-machine`, {
-            platform,
+        return new StateMachine(`${name}-state-machine`, {
+            platform: args.platform,
             stateMachineName: "file-copy-workflow",
             definition,
             statements: [
                 { sid: "TrackRuns", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.arn] },
                 { sid: "PublishFailures", actions: ["sns:Publish"], resources: [topic.arn] },
                 // The definition invokes unqualified ARNs, so no version or alias (`:*`) grant.
-                { sid: "InvokeCopy", actions: ["lambda:InvokeFunction"], resources: [copyFunction.arn] },
-                { sid: "InvokeNotificationFormatter", actions: ["lambda:InvokeFunction"], resources: [formatFunction.arn] },
+                { sid: "InvokeCopy", actions: ["lambda:InvokeFunction"], resources: [tasks.copy.arn] },
+                { sid: "InvokeNotificationFormatter", actions: ["lambda:InvokeFunction"], resources: [tasks.format.arn] },
             ],
-        }, child);
-        failures.allowPublishers([{ sid: "WorkflowPublishes", principal: { AWS: stateMachine.role.arn } }]);
+        }, { parent: this });
+    }
 
+    /** `POST /step-function`: step-function-invoker checks a request against the allowed buckets and starts a run. */
+    private createApi(name: string, args: FileCopyWorkflowArgs, stateMachine: StateMachine): RestApi {
+        const { platform } = args;
         const invoker = new LambdaFunction(`${name}-invoker`, {
             platform,
             functionName: "step-function-invoker",
@@ -121,29 +150,13 @@ export class FileCopyWorkflow extends pulumi.ComponentResource {
             }),
             statements: [{ sid: "StartWorkflow", actions: ["states:StartExecution"], resources: [stateMachine.arn] }],
             runtimePackages: ["superstruct"],
-        }, child);
-
-        const api = new RestApi(`${name}-api`, {
+        }, { parent: this });
+        return new RestApi(`${name}-api`, {
             platform,
             apiName: "file-copy-api",
             description: "Starts file copy workflow runs",
             routes: [{ kind: "lambda", method: "POST", path: "step-function", function: invoker, requestSchema: fileCopyRequestMessage().json }],
             localEndpoint: args.localEndpoint,
-        }, child);
-
-        this.stateMachineArn = stateMachine.arn;
-        this.stateMachineName = stateMachine.name;
-        this.trackingTableName = table.name;
-        this.trackingTableArn = table.arn;
-        this.failureTopicArn = topic.arn;
-        this.apiUrl = api.url;
-        this.registerOutputs({
-            stateMachineArn: this.stateMachineArn,
-            stateMachineName: this.stateMachineName,
-            trackingTableName: this.trackingTableName,
-            trackingTableArn: this.trackingTableArn,
-            failureTopicArn: this.failureTopicArn,
-            apiUrl: this.apiUrl,
-        });
+        }, { parent: this });
     }
 }
