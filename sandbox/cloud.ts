@@ -1,5 +1,6 @@
 import type * as http from "http";
 import { createHash, randomUUID } from "crypto";
+import type { Identities } from "./iam/identity";
 import type { RecordedResource } from "./mock-cloud";
 
 export interface SandboxLog { (event: { kind: "invoke" | "execution" | "http" | "event" | "error"; message: string }): void }
@@ -13,6 +14,8 @@ export interface SandboxContext {
     endpoint: string; region: string; accountId: string;
     resources: RecordedResource[];       // from the synthesis
     functions: FunctionRuntime;
+    /** The program's roles and the access keys that act as them. */
+    identities: Identities;
     log: SandboxLog;
 }
 /** A wire-protocol service; returns false when the request is not its own. */

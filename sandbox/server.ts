@@ -7,6 +7,7 @@ import { asAwsError, OperationCall, WireRequest, writeResponse } from "./protoco
 import { selfServing, ServiceProvider } from "./provider";
 import { protocolOf, ProviderRegistry, serviceOf } from "./router";
 import { WorkerFunctionRuntime } from "./functions";
+import { Identities } from "./iam/identity";
 import type { RecordedResource } from "./mock-cloud";
 import { createApiGatewayService } from "./services/api-gateway";
 import { DynamoDbService } from "./services/dynamodb";
@@ -43,7 +44,7 @@ export interface DeployedCloud {
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
     const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput, clock: options.clock });
-    const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, log: options.log };
+    const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, identities: new Identities(options.accountId, options.resources), log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
     const sqs = new SqsService(ctx, options.clock);
     const sns = new SnsService(ctx, sqs);

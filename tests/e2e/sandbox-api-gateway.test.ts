@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Identities } from "../../sandbox/iam/identity";
 import { createHash } from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -82,7 +83,7 @@ describe("sandbox API Gateway service", () => {
         });
         const apiId = await promiseOf(api.id);
         const resources: RecordedResource[] = await resourcesUnder("sbx-api");
-        service = createApiGatewayService({ endpoint: sqs.url, region: REGION, accountId: ACCOUNT, resources, functions, log: () => undefined }, providers);
+        service = createApiGatewayService({ endpoint: sqs.url, region: REGION, accountId: ACCOUNT, resources, functions, identities: new Identities(ACCOUNT, resources), log: () => undefined }, providers);
         sandbox = await listen(async (req, res) => {
             if (!await service.handle(req, await bodyOf(req), res)) {
                 res.writeHead(404).end();

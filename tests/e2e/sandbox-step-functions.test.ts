@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { Identities } from "../../sandbox/iam/identity";
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { expect } from "chai";
 import { createHash } from "crypto";
@@ -222,7 +223,7 @@ describe("sandbox Step Functions service", () => {
         await new Promise<void>(resolve => endpoint.listen(0, "127.0.0.1", resolve));
         const endpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
         const table: RecordedResource = { urn: `urn:pulumi:test::test::aws:dynamodb/table:Table::${tableName}`, id: tableName, type: "aws:dynamodb/table:Table", name: tableName, inputs: { attributes: [{ name: "fileKey", type: "S" }], hashKey: "fileKey", billingMode: "PAY_PER_REQUEST" }, state: { name: tableName } };
-        const ctx = { endpoint: endpointUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, log: () => undefined };
+        const ctx = { endpoint: endpointUrl, region: REGION, accountId: ACCOUNT, resources: machines, functions, identities: new Identities(ACCOUNT, machines), log: () => undefined };
         dynamodb = await DynamoDbService.start({ ...ctx, resources: [table] });
         const providers = new ProviderRegistry([selfServing("dynamodb", dynamodb), {
             signingName: "sqs",

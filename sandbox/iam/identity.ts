@@ -1,0 +1,98 @@
+import { createHash } from "crypto";
+import { resourcesOfType } from "../cloud";
+import type { RecordedResource } from "../mock-cloud";
+
+/** Who makes a call: the account root (the default `test` keys), a role session, or a service delivering on its own behalf. */
+export type Principal =
+    | { kind: "root"; arn: string; accountId: string }
+    | { kind: "role"; arn: string; accountId: string; roleArn: string; roleName: string; sessionName: string }
+    | { kind: "service"; arn: string; accountId: string; service: string };
+
+/** Temporary credentials as STS AssumeRole returns them. */
+export interface SessionCredentials {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken: string;
+    expiration: Date;
+}
+
+/** A deployed role with its inline policies (RolePolicy resources), as the sandbox evaluates and IAM's read API shows them. */
+export interface DeployedRole {
+    name: string;
+    arn: string;
+    roleId: string;
+    path: string;
+    description?: string;
+    assumeRolePolicy: string;
+    /** Inline policy name → policy document (JSON text). */
+    inlinePolicies: Map<string, string>;
+}
+
+/** One hour, AssumeRole's default DurationSeconds (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html). */
+const SESSION_SECONDS = 3600;
+
+function policyText(policy: unknown): string {
+    return typeof policy === "string" ? policy : JSON.stringify(policy);
+}
+
+/**
+ * The identities of one sandbox: the program's roles and the access keys that act as them. Keys are derived from
+ * the role and session name, so the same session always signs with the same key; any key not issued here is the root's.
+ */
+export class Identities {
+    readonly roles: DeployedRole[];
+    private readonly sessions = new Map<string, Principal>();
+
+    constructor(readonly accountId: string, resources: RecordedResource[]) {
+        const policies = resourcesOfType(resources, "aws:iam/rolePolicy:RolePolicy");
+        this.roles = resourcesOfType(resources, "aws:iam/role:Role").map(role => ({
+            name: role.state.name,
+            arn: role.state.arn,
+            roleId: role.state.uniqueId,
+            path: role.inputs.path ?? "/",
+            description: role.inputs.description,
+            assumeRolePolicy: policyText(role.inputs.assumeRolePolicy),
+            inlinePolicies: new Map(policies
+                .filter(policy => policy.inputs.role === role.state.name || policy.inputs.role === role.state.arn)
+                .map(policy => [String(policy.state.name ?? policy.inputs.name ?? policy.name), policyText(policy.inputs.policy)])),
+        }));
+    }
+
+    root(): Principal {
+        return { kind: "root", arn: `arn:aws:iam::${this.accountId}:root`, accountId: this.accountId };
+    }
+
+    service(service: string): Principal {
+        return { kind: "service", arn: service, accountId: this.accountId, service };
+    }
+
+    role(nameOrArn: string): DeployedRole | undefined {
+        return this.roles.find(role => role.name === nameOrArn || role.arn === nameOrArn);
+    }
+
+    /** Credentials that act as the role; undefined when the program deployed no such role. */
+    issue(roleNameOrArn: string, sessionName: string): SessionCredentials | undefined {
+        const role = this.role(roleNameOrArn);
+        if (!role) {
+            return undefined;
+        }
+        const digest = createHash("sha256").update(`${role.arn}\n${sessionName}`).digest("hex");
+        const accessKeyId = `ASIA${digest.slice(0, 16).toUpperCase()}`;
+        this.sessions.set(accessKeyId, {
+            kind: "role", accountId: this.accountId, roleArn: role.arn, roleName: role.name, sessionName,
+            arn: `arn:aws:sts::${this.accountId}:assumed-role/${role.name}/${sessionName}`,
+        });
+        return { accessKeyId, secretAccessKey: digest.slice(16, 56), sessionToken: `sandbox-${digest.slice(0, 32)}`, expiration: new Date(Date.now() + SESSION_SECONDS * 1000) };
+    }
+
+    /** The principal a request signed with this access key acts as: a session issued here, else the account root. */
+    principalOf(accessKeyId: string | undefined): Principal {
+        return (accessKeyId && this.sessions.get(accessKeyId)) || this.root();
+    }
+}
+
+/** The access key of a SigV4-signed request (Authorization header or presigned URL), if any. */
+export function accessKeyOf(authorization: string | undefined, url: URL): string | undefined {
+    const credential = /Credential=([^,\s/]+)\//.exec(authorization ?? "")?.[1] ?? url.searchParams.get("X-Amz-Credential")?.split("/")[0];
+    return credential || undefined;
+}
