@@ -3,6 +3,7 @@ import { Worker } from "worker_threads";
 import { materializeArchive } from "./archive";
 import { Clock, REAL_TIME } from "./clock";
 import type { FunctionRuntime, SandboxLog } from "./cloud";
+import type { Identities } from "./iam/identity";
 import type { RecordedResource } from "./mock-cloud";
 
 /** Lambda's default when a function reserves no concurrency is the account's pool; each worker loads the SDK, so a small one keeps 2 cores usable. */
@@ -61,6 +62,8 @@ export interface FunctionRuntimeOptions {
     endpoint: string;
     region: string;
     resources: RecordedResource[];
+    /** Issues each function the credentials of its execution role, as Lambda does. */
+    identities: Identities;
     log: SandboxLog;
     /** Where archives are unpacked. Default: `<projectDir>/.sandbox/functions`. */
     workDir?: string;
@@ -84,6 +87,8 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         const workDir = options.workDir ?? path.join(options.projectDir, ".sandbox", "functions");
         for (const resource of options.resources.filter(r => r.type === "aws:lambda/function:Function")) {
             const name: string = resource.state.name;
+            // Lambda's session name for the execution role is the function's name (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
+            const credentials = options.identities.issue(resource.inputs.role, name);
             const dir = materializeArchive(options.projectDir, resource.inputs.code.$archive, path.join(workDir, name));
             const definition: FunctionDefinition = {
                 name,
@@ -94,8 +99,9 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                     AWS_ENDPOINT_URL: options.endpoint,
                     AWS_REGION: options.region,
                     AWS_DEFAULT_REGION: options.region,
-                    AWS_ACCESS_KEY_ID: "test",
-                    AWS_SECRET_ACCESS_KEY: "test",
+                    AWS_ACCESS_KEY_ID: credentials?.accessKeyId ?? "test",
+                    AWS_SECRET_ACCESS_KEY: credentials?.secretAccessKey ?? "test",
+                    ...(credentials ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
                     AWS_LAMBDA_FUNCTION_NAME: name,
                     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(resource.inputs.memorySize ?? 128),
                 },

@@ -43,8 +43,9 @@ export interface DeployedCloud {
 /** Turns synthesized resources into live local providers (DynamoDB first: its tables must exist before anything runs). */
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
-    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, log: options.log, functionOutput: options.functionOutput, clock: options.clock });
-    const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, identities: new Identities(options.accountId, options.resources), log: options.log };
+    const identities = new Identities(options.accountId, options.resources);
+    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, identities, log: options.log, functionOutput: options.functionOutput, clock: options.clock });
+    const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, identities, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
     const sqs = new SqsService(ctx, options.clock);
     const sns = new SnsService(ctx, sqs);
