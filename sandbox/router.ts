@@ -6,7 +6,7 @@ import type { ProtocolName, ServiceProvider } from "./provider";
 /** X-Amz-Target prefixes of the JSON services the sandbox serves. */
 const TARGET_PREFIXES: Record<string, string> = { DynamoDB_20120810: "dynamodb", AmazonSQS: "sqs", AWSEvents: "events", AWSStepFunctions: "states" };
 /** awsQuery `Version`s: the API version names the service when a request is unsigned. */
-const QUERY_VERSIONS: Record<string, string> = { "2012-11-05": "sqs", "2010-03-31": "sns", "2011-06-15": "sts" };
+const QUERY_VERSIONS: Record<string, string> = { "2012-11-05": "sqs", "2010-03-31": "sns", "2011-06-15": "sts", "2010-05-08": "iam" };
 
 /** The SigV4 credential scope's service: `Credential=<key>/<date>/<region>/<service>/aws4_request`, in the header or a presigned URL. */
 function signingName(headers: http.IncomingHttpHeaders, url: URL): string | undefined {

@@ -12,6 +12,7 @@ import type { RecordedResource } from "./mock-cloud";
 import { createApiGatewayService } from "./services/api-gateway";
 import { DynamoDbService } from "./services/dynamodb";
 import { EventBridgeService } from "./services/eventbridge";
+import { IamService } from "./services/iam/provider";
 import { LambdaService } from "./services/lambda";
 import { S3Service } from "./services/s3";
 import { SnsService } from "./services/sns";
@@ -53,7 +54,7 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
     const providers = new ProviderRegistry([
         selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), sns,
-        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), s3, new StsService(ctx),
+        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), s3, new StsService(ctx), new IamService(ctx),
     ]);
     providers.add(selfServing("states", createStepFunctionsService(ctx, { clock: options.clock, providers })));
     providers.add(selfServing("execute-api", createApiGatewayService(ctx, providers)));

@@ -24,6 +24,9 @@ export interface DeployedRole {
     path: string;
     description?: string;
     assumeRolePolicy: string;
+    /** Longest session AssumeRole may grant, in seconds (the role's MaxSessionDuration, 3600 unless set). */
+    maxSessionDuration: number;
+    tags: Record<string, string>;
     /** Inline policy name → policy document (JSON text). */
     inlinePolicies: Map<string, string>;
 }
@@ -52,6 +55,8 @@ export class Identities {
             path: role.inputs.path ?? "/",
             description: role.inputs.description,
             assumeRolePolicy: policyText(role.inputs.assumeRolePolicy),
+            maxSessionDuration: role.inputs.maxSessionDuration ?? SESSION_SECONDS,
+            tags: role.inputs.tags ?? {},
             inlinePolicies: new Map(policies
                 .filter(policy => policy.inputs.role === role.state.name || policy.inputs.role === role.state.arn)
                 .map(policy => [String(policy.state.name ?? policy.inputs.name ?? policy.name), policyText(policy.inputs.policy)])),
@@ -70,8 +75,8 @@ export class Identities {
         return this.roles.find(role => role.name === nameOrArn || role.arn === nameOrArn);
     }
 
-    /** Credentials that act as the role; undefined when the program deployed no such role. */
-    issue(roleNameOrArn: string, sessionName: string): SessionCredentials | undefined {
+    /** Credentials that act as the role, expiring on a whole second as STS's do; undefined when the program deployed no such role. */
+    issue(roleNameOrArn: string, sessionName: string, durationSeconds = SESSION_SECONDS): SessionCredentials | undefined {
         const role = this.role(roleNameOrArn);
         if (!role) {
             return undefined;
@@ -82,13 +87,35 @@ export class Identities {
             kind: "role", accountId: this.accountId, roleArn: role.arn, roleName: role.name, sessionName,
             arn: `arn:aws:sts::${this.accountId}:assumed-role/${role.name}/${sessionName}`,
         });
-        return { accessKeyId, secretAccessKey: digest.slice(16, 56), sessionToken: `sandbox-${digest.slice(0, 32)}`, expiration: new Date(Date.now() + SESSION_SECONDS * 1000) };
+        return { accessKeyId, secretAccessKey: digest.slice(16, 56), sessionToken: `sandbox-${digest.slice(0, 32)}`, expiration: new Date((Math.floor(Date.now() / 1000) + durationSeconds) * 1000) };
+    }
+
+    /**
+     * Whether the principal may assume the role by its trust policy alone: an Allow for sts:AssumeRole naming the caller's
+     * role, session or account (or "*") and no such Deny; the sandbox evaluates no conditions, so a conditional Allow never matches and a conditional Deny always does.
+     * The caller's own policies are the authorizer's part (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+     */
+    trusts(role: DeployedRole, principal: Principal): boolean {
+        const names = new Set(["*", principal.arn, principal.accountId, `arn:aws:iam::${principal.accountId}:root`, ...(principal.kind === "role" ? [principal.roleArn] : [])]);
+        const matching = (effect: string) => trustStatements(role).some(statement => statement.Effect === effect && (effect === "Deny" || !statement.Condition)
+            && asList(statement.Action).some(action => ["sts:AssumeRole", "sts:*", "*"].includes(action))
+            && (statement.Principal === "*" || asList(statement.Principal?.AWS).some(name => names.has(name))));
+        return matching("Allow") && !matching("Deny");
     }
 
     /** The principal a request signed with this access key acts as: a session issued here, else the account root. */
     principalOf(accessKeyId: string | undefined): Principal {
         return (accessKeyId && this.sessions.get(accessKeyId)) || this.root();
     }
+}
+
+function asList(value: unknown): string[] {
+    return value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
+}
+
+function trustStatements(role: DeployedRole): Array<Record<string, any>> {
+    const statements = (JSON.parse(role.assumeRolePolicy) as { Statement?: unknown }).Statement ?? [];
+    return Array.isArray(statements) ? statements : [statements];
 }
 
 /** The access key of a SigV4-signed request (Authorization header or presigned URL), if any. */
