@@ -36,10 +36,19 @@ export function requireAwsCli(): void {
     }
 }
 
+/** Temporary credentials as `aws sts assume-role` prints them, to sign with instead of the default `test` keys. */
+export interface SessionKeys { AccessKeyId: string; SecretAccessKey: string; SessionToken: string }
+
 /** Runs one CLI command against the endpoint; resolves with its exit code and output (never rejects on a non-zero exit). */
 export function aws(endpoint: string, ...args: string[]): Promise<CliRun> {
+    return awsAs(undefined, endpoint, ...args);
+}
+
+/** `aws` signed with the given session's keys (the environment variables the CLI reads), or the default ones. */
+export function awsAs(keys: SessionKeys | undefined, endpoint: string, ...args: string[]): Promise<CliRun> {
+    const env = keys ? { ...ENVIRONMENT, AWS_ACCESS_KEY_ID: keys.AccessKeyId, AWS_SECRET_ACCESS_KEY: keys.SecretAccessKey, AWS_SESSION_TOKEN: keys.SessionToken } : ENVIRONMENT;
     return new Promise((resolve, reject) => {
-        execFile(AWS_CLI, [...args, "--endpoint-url", endpoint], { env: ENVIRONMENT, cwd: HOME, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        execFile(AWS_CLI, [...args, "--endpoint-url", endpoint], { env, cwd: HOME, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
             if (error && typeof error.code !== "number") {
                 reject(error);
                 return;
@@ -50,8 +59,13 @@ export function aws(endpoint: string, ...args: string[]): Promise<CliRun> {
 }
 
 /** Runs a command that must succeed and parses its JSON output ({} when it prints nothing). */
-export async function awsJson(endpoint: string, ...args: string[]): Promise<any> {
-    const run = await aws(endpoint, ...args, "--output", "json");
+export function awsJson(endpoint: string, ...args: string[]): Promise<any> {
+    return awsJsonAs(undefined, endpoint, ...args);
+}
+
+/** `awsJson` signed with the given session's keys. */
+export async function awsJsonAs(keys: SessionKeys | undefined, endpoint: string, ...args: string[]): Promise<any> {
+    const run = await awsAs(keys, endpoint, ...args, "--output", "json");
     if (run.code !== 0) {
         throw new Error(`aws ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
     }
