@@ -36,7 +36,7 @@ const PAGE_CONSTRAINTS = (input: Input): Constraint[] => [
 ];
 const ROLE_NAME = (input: Input): Constraint => ({ name: "roleName", value: input.RoleName, length: [1, 64], pattern: "[\\w+=,.@-]+" });
 
-/** One page of names in IAM's order, with the Marker that continues it (the next name, so a marker survives a change to the list). */
+/** One page of items in name order (IAM documents no order), with the Marker that continues it: the next name, so a marker survives a change to the list. */
 function page<T>(items: T[], nameOf: (item: T) => string, input: Input): { items: T[]; IsTruncated: boolean; Marker?: string } {
     const start = input.Marker === undefined ? 0 : items.findIndex(item => nameOf(item) >= Buffer.from(input.Marker, "base64url").toString("utf8"));
     const from = start < 0 ? items.length : start;
