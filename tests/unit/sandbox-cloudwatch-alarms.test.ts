@@ -2,8 +2,9 @@ import { expect } from "chai";
 import { Clock } from "../../sandbox/clock";
 import type { SandboxContext } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
-import type { ProviderRegistry } from "../../sandbox/router";
+import { ProviderRegistry } from "../../sandbox/router";
 import { AlarmDefinition, alarmDefinitions, evaluateAlarm, PeriodValue, TreatMissingData } from "../../sandbox/services/cloudwatch/alarms";
+import { CloudWatchService } from "../../sandbox/services/cloudwatch";
 import { MetricStore } from "../../sandbox/services/cloudwatch/metrics";
 import { AlarmMonitor } from "../../sandbox/services/cloudwatch/monitor";
 import { SqsService } from "../../sandbox/services/sqs";
@@ -143,5 +144,20 @@ describe("sandbox CloudWatch: alarms on the sandbox clock", () => {
         expect(metrics.aggregate({ namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: "orders-dlq" } }, at, at + clock.ms(60))).to.include({ Maximum: 6, SampleCount: 1 });
         await monitor.close();
         expect(published.filter(item => item.Subject.includes("dlq-depth")).map(item => item.Subject)).to.deep.equal(['ALARM: "dlq-depth" in US East (N. Virginia)']);
+    });
+
+    it("answers DescribeAlarms and DescribeAlarmHistory in process, as the console reads them through the registry", async () => {
+        const cloudWatch = new CloudWatchService(ctx, { metrics, sqs, clock, providers });
+        // Beats by hand only.
+        await cloudWatch.close();
+        const registry = new ProviderRegistry([cloudWatch]);
+        cloudWatch.monitor.beat(Date.now());
+        const { MetricAlarms } = await registry.call("monitoring", "DescribeAlarms", { StateValue: "OK" });
+        expect(MetricAlarms.map((item: { AlarmName: string }) => item.AlarmName)).to.deep.equal(["dlq-depth", "fulfill-errors"]);
+        const { AlarmHistoryItems } = await registry.call("monitoring", "DescribeAlarmHistory", { AlarmName: "dlq-depth", HistoryItemType: "StateUpdate" });
+        expect(AlarmHistoryItems.map((item: { HistorySummary: string }) => item.HistorySummary)).to.deep.equal(["Alarm updated from INSUFFICIENT_DATA to OK"]);
+        expect((await registry.call("monitoring", "DescribeAlarmHistory", { AlarmName: "no-such-alarm" })).AlarmHistoryItems).to.deep.equal([]);
+        await registry.call("monitoring", "SetAlarmState", { AlarmName: "no-such-alarm", StateValue: "OK", StateReason: "test" })
+            .then(() => expect.fail("set the state of a missing alarm"), (error: Error) => expect(error.name).to.equal("ResourceNotFound"));
     });
 });

@@ -182,10 +182,8 @@ export class CloudWatchService implements ServiceProvider {
             const { items, NextToken } = page(alarms, input.NextToken, Math.min(Number(input.MaxRecords ?? 50), 100));
             return { MetricAlarms: items.map(alarm => this.describe(alarm)), CompositeAlarms: [], ...(NextToken ? { NextToken } : {}) };
         },
+        // An unknown AlarmName has no history rather than an error (the operation names no ResourceNotFound).
         DescribeAlarmHistory: input => {
-            if (input.AlarmName) {
-                this.alarm(input.AlarmName);
-            }
             const from = input.StartDate ? new Date(input.StartDate).getTime() : -Infinity;
             const to = input.EndDate ? new Date(input.EndDate).getTime() : Infinity;
             const items = this.monitor.history.filter(item => (!input.AlarmName || item.AlarmName === input.AlarmName) && (!input.HistoryItemType || item.HistoryItemType === input.HistoryItemType)
