@@ -60,8 +60,11 @@ export class LambdaService implements SandboxService {
             sendJson(res, 200, { EventSourceMappings: listed }, "application/json");
             return true;
         }
+        if (method !== "GET" && method !== "PUT") {
+            return false;
+        }
         const mapping = this.mappings.find(item => item.uuid === uuid);
-        if (!mapping || (method !== "GET" && method !== "PUT")) {
+        if (!mapping) {
             sendJson(res, 404, { Type: "User", Message: "The resource you requested does not exist." }, "application/json", { "x-amzn-errortype": "ResourceNotFoundException" });
             return true;
         }
