@@ -1,3 +1,4 @@
+import { randomBytes } from "crypto";
 import * as path from "path";
 import { Worker } from "worker_threads";
 import { materializeArchive } from "./archive";
@@ -5,6 +6,7 @@ import { Clock, REAL_TIME } from "./clock";
 import type { FunctionRuntime, SandboxLog } from "./cloud";
 import type { Identities } from "./iam/identity";
 import type { RecordedResource } from "./mock-cloud";
+import type { ConsoleLine, FunctionObserver } from "./telemetry";
 
 /** Lambda's default when a function reserves no concurrency is the account's pool; each worker loads the SDK, so a small one keeps 2 cores usable. */
 export const DEFAULT_CONCURRENCY = 4;
@@ -15,8 +17,18 @@ const ASYNC_RETRIES = 2;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("worker_threads");
 const path = require("path");
+const util = require("util");
 // The SDK's Node version notice would repeat once per worker; the sandbox's log stays readable without it.
 process.removeAllListeners("warning");
+// Each console call stays one log event, tagged with the running request's id and level, as the Node.js runtime writes them.
+let requestId;
+for (const [method, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
+  const write = console[method].bind(console);
+  console[method] = (...args) => {
+    write(...args);
+    parentPort.postMessage({ console: { level, text: util.format(...args), requestId, timestamp: Date.now() } });
+  };
+}
 let handler;
 let initError;
 try {
@@ -26,6 +38,7 @@ try {
 }
 parentPort.postMessage({ ready: true });
 parentPort.on("message", async ({ id, payload }) => {
+  requestId = id;
   try {
     if (initError) throw initError;
     const context = { functionName: workerData.functionName, awsRequestId: id, getRemainingTimeInMillis: () => workerData.timeoutMs, callbackWaitsForEmptyEventLoop: true };
@@ -47,6 +60,7 @@ export interface FunctionDefinition {
     dir: string;
     environment: Record<string, string>;
     timeoutSeconds: number;
+    memorySizeMb: number;
     concurrency: number;
 }
 
@@ -71,6 +85,8 @@ export interface FunctionRuntimeOptions {
     functionOutput?: "inherit" | "discard";
     /** Scales each function's timeout, which bounds the invoke phase only (init is not counted, as on AWS). Default: real time. */
     clock?: Clock;
+    /** Told of every invocation and console line (CloudWatch metrics and Logs). Default: none. */
+    observer?: FunctionObserver;
 }
 
 /** Every `aws:lambda/function:Function` of the synthesis, unpacked and run in isolated worker threads. */
@@ -80,6 +96,8 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
     private readonly crashed = new WeakSet<Worker>();
     /** Settles when a worker has loaded its handler: Lambda's timeout covers the invoke phase, not init. */
     private readonly initialized = new WeakMap<Worker, Promise<void>>();
+    /** Each worker is one "container" with its own log stream. */
+    private readonly logStreams = new WeakMap<Worker, string>();
     private invocationCount = 0;
     private closed = false;
 
@@ -106,6 +124,7 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(resource.inputs.memorySize ?? 128),
                 },
                 timeoutSeconds: resource.inputs.timeout ?? 3,
+                memorySizeMb: resource.inputs.memorySize ?? 128,
                 concurrency: resource.inputs.reservedConcurrentExecutions > 0 ? resource.inputs.reservedConcurrentExecutions : DEFAULT_CONCURRENCY,
             };
             this.pools.set(name, { definition, idle: [], busy: 0, waiting: [] });
@@ -162,9 +181,11 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
                 worker.postMessage({ id, payload });
             });
             this.options.log({ kind: "invoke", message: `${definition.name} ok in ${Date.now() - started} ms` });
+            this.report(definition, worker, id, started);
             return result;
         } catch (error) {
             this.options.log({ kind: "invoke", message: `${definition.name} failed in ${Date.now() - started} ms: ${(error as Error).name}: ${(error as Error).message}` });
+            this.report(definition, worker, id, started, error as Error);
             throw error;
         } finally {
             this.release(pool, worker, healthy);
@@ -215,6 +236,13 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         pool.waiting.shift()?.();
     }
 
+    private report(definition: FunctionDefinition, worker: Worker, requestId: string, startedAt: number, error?: Error): void {
+        this.options.observer?.invoked({
+            functionName: definition.name, requestId, logStream: this.logStreams.get(worker)!, startedAt, durationMs: Date.now() - startedAt, memorySizeMb: definition.memorySizeMb,
+            ...(error ? { error: { name: error.name, message: error.message, stack: error.stack } } : {}),
+        });
+    }
+
     private timeoutMs(definition: FunctionDefinition): number {
         return (this.options.clock ?? REAL_TIME).ms(definition.timeoutSeconds);
     }
@@ -233,6 +261,13 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
             worker.stdout.resume();
             worker.stderr.resume();
         }
+        const logStream = `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomBytes(16).toString("hex")}`;
+        this.logStreams.set(worker, logStream);
+        worker.on("message", (message: { console?: Omit<ConsoleLine, "functionName" | "logStream"> }) => {
+            if (message.console) {
+                this.options.observer?.logged({ ...message.console, functionName: definition.name, logStream });
+            }
+        });
         // A crash outside an invocation (e.g. an unhandled rejection left behind) retires the worker instead of the sandbox.
         worker.on("error", () => this.crashed.add(worker));
         this.initialized.set(worker, new Promise(resolve => {

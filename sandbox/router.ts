@@ -4,9 +4,11 @@ import { errorModel } from "./protocols/model";
 import type { ProtocolName, ServiceProvider } from "./provider";
 
 /** X-Amz-Target prefixes of the JSON services the sandbox serves. */
-const TARGET_PREFIXES: Record<string, string> = { DynamoDB_20120810: "dynamodb", AmazonSQS: "sqs", AWSEvents: "events", AWSStepFunctions: "states" };
+const TARGET_PREFIXES: Record<string, string> = {
+    DynamoDB_20120810: "dynamodb", AmazonSQS: "sqs", AWSEvents: "events", AWSStepFunctions: "states", GraniteServiceVersion20100801: "monitoring", Logs_20140328: "logs",
+};
 /** awsQuery `Version`s: the API version names the service when a request is unsigned. */
-const QUERY_VERSIONS: Record<string, string> = { "2012-11-05": "sqs", "2010-03-31": "sns", "2011-06-15": "sts", "2010-05-08": "iam" };
+const QUERY_VERSIONS: Record<string, string> = { "2012-11-05": "sqs", "2010-03-31": "sns", "2011-06-15": "sts", "2010-05-08": "iam", "2010-08-01": "monitoring" };
 
 /** The SigV4 credential scope's service: `Credential=<key>/<date>/<region>/<service>/aws4_request`, in the header or a presigned URL. */
 function signingName(headers: http.IncomingHttpHeaders, url: URL): string | undefined {
@@ -36,10 +38,10 @@ export function serviceOf(method: string, headers: http.IncomingHttpHeaders, url
     if (/^\/restapis\/[^/]+\/[^/]+\/_user_request_/.test(url.pathname)) {
         return "execute-api";
     }
-    if (url.pathname.startsWith("/2015-03-31/functions")) {
+    if (url.pathname.startsWith("/2015-03-31/functions") || url.pathname.startsWith("/2015-03-31/event-source-mappings")) {
         return "lambda";
     }
-    const host = /^(sqs|sns|sts|lambda|dynamodb|states|events)\./.exec(String(headers.host ?? ""))?.[1];
+    const host = /^(sqs|sns|sts|lambda|dynamodb|states|events|monitoring|logs)\./.exec(String(headers.host ?? ""))?.[1];
     if (host) {
         return host;
     }

@@ -1,7 +1,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import type { Clock } from "./clock";
+import { Clock, REAL_TIME } from "./clock";
 import { AwsError, requestId, SandboxContext, SandboxLog, sendJson } from "./cloud";
 import { asAwsError, OperationCall, WireRequest, writeResponse } from "./protocols/wire";
 import { selfServing, ServiceProvider } from "./provider";
@@ -10,10 +10,13 @@ import { WorkerFunctionRuntime } from "./functions";
 import { Identities } from "./iam/identity";
 import type { RecordedResource } from "./mock-cloud";
 import { createApiGatewayService } from "./services/api-gateway";
+import { CloudWatchService, MetricStore } from "./services/cloudwatch";
+import { lambdaTelemetry } from "./services/cloudwatch/lambda-telemetry";
 import { DynamoDbService } from "./services/dynamodb";
 import { EventBridgeService } from "./services/eventbridge";
 import { IamService } from "./services/iam/provider";
 import { LambdaService } from "./services/lambda";
+import { LogsService } from "./services/logs";
 import { S3Service } from "./services/s3";
 import { SnsService } from "./services/sns";
 import { SqsService } from "./services/sqs";
@@ -45,25 +48,31 @@ export interface DeployedCloud {
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
     const identities = new Identities(options.accountId, options.resources);
-    const functions = new WorkerFunctionRuntime({ projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, identities, log: options.log, functionOutput: options.functionOutput, clock: options.clock });
+    const metrics = new MetricStore();
+    const logs = new LogsService(options, metrics);
+    const functions = new WorkerFunctionRuntime({
+        projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, identities, log: options.log, functionOutput: options.functionOutput, clock: options.clock,
+        observer: lambdaTelemetry(options.resources, metrics, logs),
+    });
     const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, identities, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
     const sqs = new SqsService(ctx, options.clock);
     const sns = new SnsService(ctx, sqs);
     const eventBridge = new EventBridgeService(ctx, sns, sqs);
     const s3 = new S3Service(ctx, { sns, sqs, eventBridge });
+    const mappings = startEventSourceMappings(ctx, sqs);
     const providers = new ProviderRegistry([
         selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), sns,
-        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined)), s3, new StsService(ctx), new IamService(ctx),
+        selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined, mappings)), s3, new StsService(ctx), new IamService(ctx), logs,
     ]);
-    providers.add(selfServing("states", createStepFunctionsService(ctx, { clock: options.clock, providers })));
+    providers.add(new CloudWatchService(ctx, { metrics, sqs, clock: options.clock ?? REAL_TIME, providers }));
+    providers.add(selfServing("states", createStepFunctionsService(ctx, { clock: options.clock, providers, metrics })));
     providers.add(selfServing("execute-api", createApiGatewayService(ctx, providers)));
-    const pollers = startEventSourceMappings(ctx, sqs);
     return {
         providers, sqs,
         close: async () => {
             await sqs.close();
-            await Promise.all(pollers.map(poller => poller.stop()));
+            await Promise.all(mappings.map(mapping => mapping.stop()));
             await functions.close();
             await Promise.all(providers.providers.map(provider => provider.close?.()));
         },

@@ -14,48 +14,86 @@ interface SqsEventRecord {
     md5OfBody: string; eventSource: "aws:sqs"; eventSourceARN: string; awsRegion: string;
 }
 
-/** A running SQS event source mapping; `stop()` resolves once its pollers have finished their batches. */
-export interface Poller { stop(): Promise<void> }
+/**
+ * A deployed SQS event source mapping. Disabling it (UpdateEventSourceMapping `Enabled: false`) parks its pollers
+ * until it is enabled again; `stop()` resolves once they have finished their batches.
+ */
+export class EventSourceMapping {
+    readonly uuid: string;
+    private running = true;
+    private enabledNow: boolean;
+    /** Pollers parked while the mapping is disabled. */
+    private parked: (() => void)[] = [];
+    private readonly loops: Promise<void>[];
+
+    constructor(private readonly ctx: SandboxContext, private readonly sqs: SqsService, readonly resource: RecordedResource) {
+        this.uuid = String(resource.state.uuid ?? resource.id);
+        this.enabledNow = resource.inputs.enabled !== false;
+        this.loops = Array.from({ length: POLLERS_PER_MAPPING }, () => this.poll());
+    }
+
+    get enabled(): boolean {
+        return this.enabledNow;
+    }
+
+    set enabled(value: boolean) {
+        this.enabledNow = value;
+        this.parked.splice(0).forEach(resume => resume());
+    }
+
+    async stop(): Promise<void> {
+        this.running = false;
+        this.parked.splice(0).forEach(resume => resume());
+        await Promise.allSettled(this.loops);
+    }
+
+    private async poll(): Promise<void> {
+        const mapping = this.resource;
+        const queue = this.sqs.queue(mapping.inputs.eventSourceArn);
+        const batchSize: number = mapping.inputs.batchSize ?? 10;
+        const reportsFailures = (mapping.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures");
+        while (this.running) {
+            if (!this.enabledNow) {
+                await new Promise<void>(resolve => this.parked.push(resolve));
+                continue;
+            }
+            const messages = await this.sqs.receive(queue.name, batchSize, POLL_WAIT_MS).catch(error => {
+                this.ctx.log({ kind: "error", message: `event source mapping ${mapping.name}: ${(error as Error).message}` });
+                return [];
+            });
+            if (messages.length > 0 && !this.enabledNow) {
+                // Disabled while this receive waited: the batch goes back to the queue untouched.
+                messages.forEach(message => this.sqs.changeVisibility(queue.name, message.ReceiptHandle, 0));
+            }
+            if (messages.length === 0 || !this.running || !this.enabledNow) {
+                continue;
+            }
+            const records = messages.map(message => toRecord(message, queue.arn, this.ctx.region));
+            try {
+                const result = await this.ctx.functions.invoke(mapping.inputs.functionName, { Records: records }) as { batchItemFailures?: { itemIdentifier: string }[] } | null;
+                const failed = new Set(reportsFailures ? (result?.batchItemFailures ?? []).map(item => item.itemIdentifier) : []);
+                const unknown = [...failed].some(id => !messages.some(message => message.MessageId === id));
+                for (const message of messages.filter(item => !unknown && !failed.has(item.MessageId))) {
+                    this.sqs.delete(queue.name, message.ReceiptHandle);
+                }
+            } catch {
+                // The whole batch becomes visible again after the visibility timeout, as with Lambda.
+            }
+        }
+    }
+}
 
 /**
  * Starts every `aws:lambda/eventSourceMapping:EventSourceMapping` on an SQS queue: batches of up to
  * `batchSize`, deleted on success; with ReportBatchItemFailures only the reported ids stay on the queue,
- * otherwise an error leaves the whole batch to reappear after the visibility timeout.
+ * otherwise an error leaves the whole batch to reappear after the visibility timeout. A mapping deployed
+ * with `enabled: false` exists but does not poll.
  */
-export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): Poller[] {
+export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): EventSourceMapping[] {
     return resourcesOfType(ctx.resources, "aws:lambda/eventSourceMapping:EventSourceMapping")
-        .filter(mapping => String(mapping.inputs.eventSourceArn).startsWith("arn:aws:sqs:") && mapping.inputs.enabled !== false)
+        .filter(mapping => String(mapping.inputs.eventSourceArn).startsWith("arn:aws:sqs:"))
         .filter(mapping => visibilityCoversTimeout(ctx, mapping))
-        .map(mapping => {
-            const queue = sqs.queue(mapping.inputs.eventSourceArn);
-            const batchSize: number = mapping.inputs.batchSize ?? 10;
-            const reportsFailures = (mapping.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures");
-            let running = true;
-            const poll = async (): Promise<void> => {
-                while (running) {
-                    const messages = await sqs.receive(queue.name, batchSize, POLL_WAIT_MS).catch(error => {
-                        ctx.log({ kind: "error", message: `event source mapping ${mapping.name}: ${(error as Error).message}` });
-                        return [];
-                    });
-                    if (messages.length === 0 || !running) {
-                        continue;
-                    }
-                    const records = messages.map(message => toRecord(message, queue.arn, ctx.region));
-                    try {
-                        const result = await ctx.functions.invoke(mapping.inputs.functionName, { Records: records }) as { batchItemFailures?: { itemIdentifier: string }[] } | null;
-                        const failed = new Set(reportsFailures ? (result?.batchItemFailures ?? []).map(item => item.itemIdentifier) : []);
-                        const unknown = [...failed].some(id => !messages.some(message => message.MessageId === id));
-                        for (const message of messages.filter(item => !unknown && !failed.has(item.MessageId))) {
-                            sqs.delete(queue.name, message.ReceiptHandle);
-                        }
-                    } catch {
-                        // The whole batch becomes visible again after the visibility timeout, as with Lambda.
-                    }
-                }
-            };
-            const loops = Array.from({ length: POLLERS_PER_MAPPING }, () => poll());
-            return { stop: async () => { running = false; await Promise.allSettled(loops); } };
-        });
+        .map(mapping => new EventSourceMapping(ctx, sqs, mapping));
 }
 
 /**

@@ -7,13 +7,21 @@ import { allStates, Execution, ExecutionStatus, HistoryEvent, Json, Machine, Ser
 import { createTaskRunner } from "./tasks";
 import type { ProviderRegistry } from "../../router";
 import { scaledDefinition } from "./timing";
+import type { MetricSink } from "../cloudwatch";
 
 export interface StepFunctionsOptions {
     /** Scales retry intervals, Wait states and timeouts. Default: real time. */
     clock?: Clock;
     /** Where service integrations (dynamodb, sns, sqs, aws-sdk:*) run, in process. */
     providers: ProviderRegistry;
+    /** Where execution metrics go (CloudWatch's AWS/States). Default: nowhere. */
+    metrics?: MetricSink;
 }
+
+/** AWS/States execution metrics per StateMachineArn (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html). */
+const EXECUTION_METRICS: Record<string, string> = {
+    RUNNING: "ExecutionsStarted", SUCCEEDED: "ExecutionsSucceeded", FAILED: "ExecutionsFailed", TIMED_OUT: "ExecutionsTimedOut", ABORTED: "ExecutionsAborted",
+};
 
 export interface StepFunctionsOperations {
     /** The API's operations by name (AWSStepFunctions.<Name>), each taking and returning the JSON 1.0 body. */
@@ -143,10 +151,15 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
         return execution;
     }
 
+    function countExecution(stateMachineArn: string, status: ExecutionStatus): void {
+        options.metrics?.put({ namespace: "AWS/States", metricName: EXECUTION_METRICS[status], dimensions: { StateMachineArn: stateMachineArn } }, 1, "Count");
+    }
+
     function finish(execution: Execution, status: ExecutionStatus, details: { output?: unknown; error?: string; cause?: string }): void {
         execution.status = status;
         execution.stopDate = Date.now() / 1000;
         execution.history.flush();
+        countExecution(execution.stateMachineArn, status);
         if (status === "SUCCEEDED") {
             execution.output = JSON.stringify(details.output ?? null);
             execution.history.add("ExecutionSucceeded", { executionSucceededEventDetails: { output: execution.output } });
@@ -194,6 +207,7 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
         });
         const execution: Execution = { executionArn, stateMachineArn: machine.arn, name, input: inputText, status: "RUNNING", startDate, history, abort: run.abort };
         executions.set(executionArn, execution);
+        countExecution(machine.arn, "RUNNING");
         history.add("ExecutionStarted", { executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: machine.roleArn } }, undefined, startDate * 1000);
         ctx.log({ kind: "execution", message: `${name} of ${machine.name}: started` });
         const logged = (async () => {

@@ -1,0 +1,3 @@
+export { CloudWatchService } from "./provider";
+export { MetricStore } from "./metrics";
+export type { MetricSink } from "./metrics";

@@ -1,0 +1,1 @@
+export { LogsService } from "./provider";
