@@ -1,6 +1,7 @@
 import type * as http from "http";
 import type { SandboxContext, SandboxService } from "../cloud";
-import { decodeUriPart, resourcesOfType, sendJson } from "../cloud";
+import { AwsError, decodeUriPart, resourcesOfType, sendJson } from "../cloud";
+import type { OperationCall } from "../protocols/wire";
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
 const LIST_PATH = /^\/2015-03-31\/functions\/?$/;
@@ -21,6 +22,14 @@ export class LambdaService implements SandboxService {
             ...(resource.inputs.environment?.variables ? { Environment: { Variables: resource.inputs.environment.variables } } : {}),
             TracingConfig: { Mode: resource.inputs.tracingConfig?.mode ?? "PassThrough" }, State: "Active", LastUpdateStatus: "Successful",
         }));
+    }
+
+    /** ListFunctions for the console, in process; invocations go through the function runtime, never here. */
+    async call({ operation }: OperationCall): Promise<Record<string, unknown>> {
+        if (operation !== "ListFunctions") {
+            throw new AwsError("InvalidAction", `The sandbox cannot call lambda ${operation} in process.`);
+        }
+        return { Functions: this.configurations() };
     }
 
     async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
