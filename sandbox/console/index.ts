@@ -5,7 +5,7 @@ import { answerApi, ConsoleSources } from "./api";
 
 export type { ConsoleSources } from "./api";
 
-/** The console's path prefix. No request AWS serves starts with it: `_console` is not a valid S3 bucket name (lowercase letters, digits, dots and hyphens only), so the S3 fallback loses nothing. */
+/** The console's path prefix. `_console` is no valid bucket name, so the S3 fallback loses nothing (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html: lowercase letters, digits, dots, hyphens). */
 export const CONSOLE_PREFIX = "/_console";
 const STATIC_DIR = path.join(__dirname, "static");
 /** The only files served, by extension; anything else under the prefix is a 404. */

@@ -131,7 +131,8 @@ const EXECUTION_END_DETAILS: Record<string, string> = {
 
 /**
  * What happened to each state: events are tied to a state by following previousEventId back to its `*StateEntered`
- * (a Map or Parallel failure to the nearest entered state of that type, as iterations sit between them).
+ * (a Map or Parallel failure to the nearest entered state of that type, as iterations sit between them). A failure
+ * the run went on from is caught; one it ended with is failed.
  */
 export function stateOutcomes(events: Json[], executionStatus: string): Record<string, StateOutcome> {
     const byId = new Map<number, Json>(events.map(event => [Number(event.id), event]));
@@ -148,6 +149,12 @@ export function stateOutcomes(events: Json[], executionStatus: string): Record<s
     for (const event of events) {
         const type = String(event.type);
         if (type.endsWith("StateEntered")) {
+            // Entered straight after a failure, the way a Catch goes on: that failure was caught.
+            const previous = byId.get(Number(event.previousEventId));
+            const failedBefore = previous && ownerOf(previous);
+            if (failedBefore && outcomes[failedBefore]?.status === "failed") {
+                outcomes[failedBefore].status = "caught";
+            }
             const name = event.stateEnteredEventDetails?.name;
             const outcome = outcomes[name] ??= { status: "running", entered: 0 };
             outcome.entered++;

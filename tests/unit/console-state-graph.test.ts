@@ -88,6 +88,13 @@ describe("console state graph", () => {
             expect(done.RecordFailure.status).to.equal("succeeded");
         });
 
+        it("a caught failure stays caught when the run later ends in a Fail state, which is the failed one", () => {
+            const outcomes = stateOutcomes(history(["ExecutionStarted"], entered("CopyOne"), ["TaskScheduled"], taskFailed("NoSuchBucket", "no bucket"), entered("RecordFailure", "Pass"),
+                exited("RecordFailure", "Pass"), entered("SomeCopiesFailed", "Fail"), ["ExecutionFailed", { executionFailedEventDetails: { error: "SomeCopiesFailed", cause: "1 of 2 copies failed" } }]), "FAILED");
+            expect(outcomes.CopyOne).to.include({ status: "caught", error: "NoSuchBucket" });
+            expect(outcomes.SomeCopiesFailed).to.include({ status: "failed", error: "SomeCopiesFailed", cause: "1 of 2 copies failed" });
+        });
+
         it("a state the execution failed in without a task failure (a path that matched nothing) carries the execution's error", () => {
             const outcomes = stateOutcomes(history(["ExecutionStarted"], entered("Start", "Pass"),
                 ["ExecutionFailed", { executionFailedEventDetails: { error: "States.Runtime", cause: "path $.orderId matched nothing" } }]), "FAILED");
