@@ -85,7 +85,8 @@ describe("sandbox console: the real program at /_console/ in headless Chromium",
         expect(response.status).to.equal(202);
         const { executionArn } = await response.json() as { executionArn: string };
         await page.locator(`tr[data-execution-arn="${executionArn}"]`).click();
-        const status = page.locator("#execution-graph .record-status");
+        // The run ends at OrderQueued; the order's row then goes on to its outcome.
+        const status = page.locator('#execution-graph[data-status="SUCCEEDED"] .record-status');
         await status.filter({ hasText: /status (FULFILLED|FAILED)/ }).waitFor({ timeout: ORDER_OUTCOME_MS });
         expect(await page.locator("#execution-graph [data-state]").evaluateAll(nodes => Object.fromEntries(nodes.map(node => [node.getAttribute("data-state"), node.getAttribute("data-status")]))))
             .to.deep.equal({ ValidateOrder: "succeeded", IsOrderValid: "succeeded", StoreOrder: "succeeded", EnqueueOrder: "succeeded", OrderQueued: "succeeded", RejectOrder: "not-entered", OrderRejected: "not-entered" });
