@@ -16,4 +16,6 @@ export default tseslint.config(
             "no-console": "off",
         },
     },
+    // The sandbox console's page modules run in the browser, unbundled.
+    { files: ["sandbox/console/static/**/*.js"], languageOptions: { sourceType: "module", globals: { ...globals.browser } } },
 );

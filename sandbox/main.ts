@@ -4,6 +4,7 @@ import { runSmoke } from "../scripts/smoke";
 import { useLocalTarget } from "../scripts/smoke-target";
 import { Clock } from "./clock";
 import type { SandboxLog } from "./cloud";
+import { createConsole } from "./console";
 import type { RecordedResource } from "./mock-cloud";
 import { deployCloud, PortInUseError, SandboxServer } from "./server";
 import { synthesize } from "./synth";
@@ -54,7 +55,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         endpoint, region, accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
         clock: new Clock(options.timeScale ?? 1), functionOutput: options.functionOutput,
     });
-    server.attach(cloud.providers);
+    server.attach(cloud.providers, createConsole({ providers: cloud.providers, outputs: synthesis.outputs, resources, sqs: cloud.sqs }));
     return { endpoint, region, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
 }
 

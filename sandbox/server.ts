@@ -4,6 +4,7 @@ import * as path from "path";
 import { Clock, REAL_TIME } from "./clock";
 import { AwsError, requestId, SandboxContext, SandboxLog, sendJson } from "./cloud";
 import { asAwsError, OperationCall, WireRequest, writeResponse } from "./protocols/wire";
+import { isConsolePath } from "./console";
 import { selfServing, ServiceProvider } from "./provider";
 import { protocolOf, ProviderRegistry, serviceOf } from "./router";
 import { WorkerFunctionRuntime } from "./functions";
@@ -86,6 +87,9 @@ export interface ServerLimits {
     requestTimeoutMs?: number;
 }
 
+/** Serves the console (sandbox/console) on the sandbox's port. */
+export type ConsoleHandler = (req: http.IncomingMessage, url: URL, res: http.ServerResponse) => Promise<void>;
+
 /** Thrown by `listen` when another process holds the port. */
 export class PortInUseError extends Error {
     constructor(public readonly port: number) {
@@ -125,6 +129,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 /** One HTTP endpoint for every service; it listens before the program is synthesized (the endpoint is part of its config). */
 export class SandboxServer {
     private providers = new ProviderRegistry([]);
+    private console?: ConsoleHandler;
     private readonly server: http.Server;
 
     constructor(private readonly log: SandboxLog, limits: ServerLimits = {}) {
@@ -153,8 +158,9 @@ export class SandboxServer {
         return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     }
 
-    attach(providers: ProviderRegistry): void {
+    attach(providers: ProviderRegistry, console?: ConsoleHandler): void {
         this.providers = providers;
+        this.console = console;
     }
 
     async close(): Promise<void> {
@@ -182,6 +188,20 @@ export class SandboxServer {
         }
     }
 
+    private async serveConsole(req: http.IncomingMessage, url: URL, res: http.ServerResponse): Promise<void> {
+        try {
+            if (!this.console) {
+                throw new AwsError("ServiceUnavailable", "The console starts once the program is deployed.", 503);
+            }
+            await this.console(req, url, res);
+        } catch (error) {
+            this.log({ kind: "error", message: `${req.method} ${req.url}: ${(error as Error).stack ?? error}` });
+            if (!res.headersSent) {
+                sendJson(res, error instanceof AwsError ? error.status : 500, { error: (error as Error).message }, "application/json");
+            }
+        }
+    }
+
     private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         let body: Buffer;
         try {
@@ -192,6 +212,11 @@ export class SandboxServer {
             return;
         }
         const url = new URL(req.url ?? "/", "http://sandbox");
+        if (isConsolePath(url.pathname)) {
+            // Before service detection, which would hand the path to S3 as a bucket; `_console` can never be one (see CONSOLE_PREFIX).
+            await this.serveConsole(req, url, res);
+            return;
+        }
         const service = serviceOf(req.method ?? "GET", req.headers, url, body);
         const provider = this.providers.get(service);
         try {

@@ -1,6 +1,7 @@
 import type * as http from "http";
 import type { SandboxContext, SandboxService } from "../cloud";
-import { decodeUriPart, resourcesOfType, sendJson } from "../cloud";
+import { AwsError, decodeUriPart, resourcesOfType, sendJson } from "../cloud";
+import type { OperationCall } from "../protocols/wire";
 import type { EventSourceMapping } from "../wiring";
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
@@ -84,6 +85,14 @@ export class LambdaService implements SandboxService {
         }
         sendJson(res, 202, this.mappingConfiguration(mapping, true), "application/json");
         return true;
+    }
+
+    /** ListFunctions for the console, in process; invocations go through the function runtime, never here. */
+    async call({ operation }: OperationCall): Promise<Record<string, unknown>> {
+        if (operation !== "ListFunctions") {
+            throw new AwsError("InvalidAction", `The sandbox cannot call lambda ${operation} in process.`);
+        }
+        return { Functions: this.configurations() };
     }
 
     async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {

@@ -1,2 +1,2 @@
 export { SqsService } from "./provider";
-export type { LocalQueue, MessageAttributeValue, ReceivedMessage } from "./queues";
+export type { LocalQueue, MessageAttributeValue, PeekedMessage, ReceivedMessage } from "./queues";

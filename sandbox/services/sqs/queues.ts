@@ -25,6 +25,15 @@ export interface ReceivedMessage {
     MessageAttributes?: Record<string, MessageAttributeValue>;
 }
 
+/** A message as a peek shows it: where it stands, without receiving it. */
+export interface PeekedMessage {
+    MessageId: string;
+    Body: string;
+    SentTimestamp: number;
+    ApproximateReceiveCount: number;
+    state: "visible" | "in-flight" | "delayed";
+}
+
 export interface LocalQueue {
     name: string;
     arn: string;
@@ -212,6 +221,15 @@ export class SqsQueues {
             message.visibleAt = Date.now() + this.clock.ms(seconds);
             this.wake(queue);
         }
+    }
+
+    /** Up to `max` messages as they stand, oldest first; unlike ReceiveMessage nothing is hidden, redriven or counted as a receive. */
+    peek(reference: string, max: number): PeekedMessage[] {
+        const now = Date.now();
+        return this.queue(reference).messages.slice(0, max).map(message => ({
+            MessageId: message.id, Body: message.body, SentTimestamp: message.sentAt, ApproximateReceiveCount: message.receiveCount,
+            state: message.visibleAt <= now ? "visible" : message.receiveCount > 0 ? "in-flight" : "delayed",
+        }));
     }
 
     counts(queue: LocalQueue): { visible: number; inFlight: number; delayed: number } {
