@@ -54,7 +54,7 @@ describe("sandbox console: the real program at /_console/ in headless Chromium",
             expect(orderQueue.deadLetter.name).to.equal(String(sandbox.outputs.orderDlqUrl).split("/").pop());
         });
 
-        it("tables, executions, functions: 200 with what the sandbox deployed; alarms and logs: not running here", async () => {
+        it("tables, executions, functions, alarms and logs: 200 with what the sandbox deployed", async () => {
             const tables = await getJson(`${consoleUrl()}api/tables`);
             expect(tables.status).to.equal(200);
             expect(tables.body.tables.map((table: any) => table.name)).to.include(sandbox.outputs.ordersTable);
@@ -62,8 +62,14 @@ describe("sandbox console: the real program at /_console/ in headless Chromium",
             expect(executions.body.stateMachines.map((machine: any) => machine.arn)).to.have.members([sandbox.outputs.orderStateMachineArn, sandbox.outputs.fileCopyStateMachineArn]);
             const functions = await getJson(`${consoleUrl()}api/functions`);
             expect(functions.body.functions).to.deep.include({ name: "sp-local-fulfill-order", logGroup: "/aws/lambda/sp-local-fulfill-order" });
-            expect((await getJson(`${consoleUrl()}api/alarms`)).body).to.deep.equal({ available: false });
-            expect((await getJson(`${consoleUrl()}api/logs?group=/aws/lambda/sp-local-fulfill-order`)).body).to.deep.equal({ available: false });
+            const alarms = await getJson(`${consoleUrl()}api/alarms`);
+            expect(alarms.status).to.equal(200);
+            const dlqAlarm = alarms.body.alarms.find((alarm: any) => alarm.name === "sp-local-order-dlq-depth");
+            expect(dlqAlarm.metric).to.equal("AWS/SQS ApproximateNumberOfMessagesVisible GreaterThanThreshold 5");
+            expect(dlqAlarm.state).to.be.oneOf(["INSUFFICIENT_DATA", "OK", "ALARM"]);
+            const logs = await getJson(`${consoleUrl()}api/logs?group=/aws/lambda/sp-local-fulfill-order`);
+            expect(logs.status).to.equal(200);
+            expect(logs.body).to.include({ available: true }).and.to.have.property("events").that.is.an("array");
         });
 
         it("an unknown execution is 404, a missing parameter 400, an unknown API 404, a write 405", async () => {
@@ -91,7 +97,7 @@ describe("sandbox console: the real program at /_console/ in headless Chromium",
         expect(await page.locator("#execution-graph [data-state]").evaluateAll(nodes => Object.fromEntries(nodes.map(node => [node.getAttribute("data-state"), node.getAttribute("data-status")]))))
             .to.deep.equal({ ValidateOrder: "succeeded", IsOrderValid: "succeeded", StoreOrder: "succeeded", EnqueueOrder: "succeeded", OrderQueued: "succeeded", RejectOrder: "not-entered", OrderRejected: "not-entered" });
         expect(await page.locator("#executions tr.selected").textContent()).to.contain("SUCCEEDED");
-        expect(await page.locator("#alarms").textContent()).to.contain("CloudWatch is not running in this sandbox.");
+        expect(await page.locator('#alarms [data-alarm="sp-local-order-dlq-depth"]').count()).to.equal(1);
         const file = await screenshot(page, "console-order.png");
         expect(fs.statSync(file).size).to.be.greaterThan(10_000);
     });
