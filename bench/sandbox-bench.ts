@@ -1,19 +1,23 @@
 /**
- * Benchmarks against the Docker-free sandbox (`npm run bench`): end-to-end latency of orders and
- * builds, accepted-order throughput, and host records/s written by the deployed regional-sync next to
- * a one-item-at-a-time writer in the same run. Prints figures; asserts nothing.
+ * Benchmarks against the Docker-free sandbox (`npm run bench`): `npm start` to ready, end-to-end latency of
+ * orders and builds, accepted-order throughput, and host records/s written by the deployed regional-sync next to
+ * raw 25-item BatchWriteItem calls against the sandbox endpoint and against a dynalite of its own, in the same run.
+ * Prints figures; asserts nothing. With --json it also prints one line of JSON with the headline figures and `raw`.
  *
- * Flags: --orders N (1000), --order-clients N (32), --builds N (20), --sync-events N (5).
+ * Flags: --orders N (1000), --order-clients N (32), --builds N (20), --sync-events N (5), --sync-rounds N (3), --json.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { randomUUID } from "crypto";
-import { forEachLimited, hostIdOf, type HostDeploymentRecord } from "../functions/replication/regional-sync";
+import * as os from "os";
+import { forEachLimited } from "../functions/replication/regional-sync";
 import { DEFAULT_TIME_SCALE, startSandbox, type RunningSandbox } from "../sandbox/main";
 import { s3EventRecord } from "../sandbox/services/s3";
 import { countHostRecords, findBuildKey, postJson, type StackOutputs } from "../scripts/smoke";
-import { latencySummary, perSecond } from "./stats";
+import { startRawDynalite, writeHostRecords, type BatchTarget } from "./batch-writers";
+import { measureReadyMs } from "./ready-time";
+import { latencySummary, percentile, perSecond } from "./stats";
 
 /** The project default (Pulumi.yaml), not the local stack's 100: the rollout the seed describes writes thousands of records. */
 const HOSTS_PER_REGION = 1000;
@@ -51,7 +55,7 @@ async function scanAll(dynamo: DynamoDBDocumentClient, table: string): Promise<R
 }
 
 /** POST /order from `clients` concurrent clients; latency runs from sending the POST to the terminal status's `updatedAt`. */
-async function benchOrders(outputs: StackOutputs, dynamo: DynamoDBDocumentClient, count: number, clients: number): Promise<void> {
+async function benchOrders(outputs: StackOutputs, dynamo: DynamoDBDocumentClient, count: number, clients: number): Promise<Record<string, number>> {
     const sentAt = new Map<string, number>();
     const acceptLatencies: number[] = [];
     let refused = 0;
@@ -78,18 +82,30 @@ async function benchOrders(outputs: StackOutputs, dynamo: DynamoDBDocumentClient
         return orders.length === sentAt.size && orders.every(order => TERMINAL_ORDER_STATUSES.has(order.status));
     }, ORDER_SCAN_MS);
     const latencyOf = (order: Record<string, any>) => Date.parse(order.updatedAt) - sentAt.get(order.order_id)!;
-    console.log(`  POST /order → terminal status   ${latencySummary(orders.map(latencyOf))}`);
+    const terminal = orders.map(latencyOf);
+    // fulfil-order stores the receive count (ApproximateReceiveCount) of the receive that fulfilled the order.
+    const firstAttempt = orders.filter(order => order.status === "FULFILLED" && order.fulfilmentAttempts === 1).map(latencyOf);
+    console.log(`  POST /order → terminal status   ${latencySummary(terminal)}`);
     for (const status of TERMINAL_ORDER_STATUSES) {
         const reached = orders.filter(order => order.status === status);
         if (reached.length > 0) {
             console.log(`    ${status.padEnd(9)}                    ${latencySummary(reached.map(latencyOf))}`);
         }
     }
-    console.log(`  all orders terminal ${((Date.now() - started) / 1000).toFixed(1)} s after the first POST`);
+    console.log(`    fulfilled on the first receive ${latencySummary(firstAttempt)}`);
+    const allTerminalMs = Date.now() - started;
+    console.log(`  all orders terminal ${(allTerminalMs / 1000).toFixed(1)} s after the first POST`);
+    const countOf = (status: string) => orders.filter(order => order.status === status).length;
+    return {
+        orderP50Ms: percentile(terminal, 50), orderP99Ms: percentile(terminal, 99), firstAttemptP99Ms: percentile(firstAttempt, 99),
+        ordersPerSecond: sentAt.size / (acceptedMs / 1000), orderAcceptP50Ms: percentile(acceptLatencies, 50), orderAcceptP99Ms: percentile(acceptLatencies, 99),
+        ordersFulfilled: countOf("FULFILLED"), ordersFulfilledFirstReceive: firstAttempt.length, ordersFailed: countOf("FAILED"), ordersRejected: countOf("REJECTED"),
+        ordersRefused: refused, allOrdersTerminalMs: allTerminalMs,
+    };
 }
 
 /** POST /builds for `count` commits at once; latency runs to the moment every region's host records are all there. */
-async function benchBuilds(outputs: StackOutputs, s3: S3Client, dynamo: DynamoDBDocumentClient, count: number): Promise<void> {
+async function benchBuilds(outputs: StackOutputs, s3: S3Client, dynamo: DynamoDBDocumentClient, count: number): Promise<Record<string, number>> {
     const regions = Object.keys(outputs.regionalBuckets as Record<string, string>).length;
     const expectedRecords = regions * HOSTS_PER_REGION;
     const run = randomUUID().slice(0, 8);
@@ -110,48 +126,84 @@ async function benchBuilds(outputs: StackOutputs, s3: S3Client, dynamo: DynamoDB
     }));
     console.log(`builds: ${count} posted together, each → artifact in ${regions} regional buckets → ${expectedRecords.toLocaleString("en-US")} host records`);
     console.log(`  POST /builds → all host records ${latencySummary(latencies)} (poll ${POLL_MS} ms)`);
-    console.log(`  all builds deployed ${((Date.now() - started) / 1000).toFixed(1)} s after the first POST`);
+    const allDeployedMs = Date.now() - started;
+    console.log(`  all builds deployed ${(allDeployedMs / 1000).toFixed(1)} s after the first POST`);
+    return { buildToHostsP50Ms: percentile(latencies, 50), buildToHostsP99Ms: percentile(latencies, 99), builds: count, hostRecordsPerBuild: expectedRecords, allBuildsDeployedMs: allDeployedMs };
 }
 
-/** The deployed regional-sync, invoked synchronously with an S3 event of `events` created objects, against PutItem one record at a time. */
-async function benchHostWriters(sandbox: RunningSandbox, dynamo: DynamoDBDocumentClient, events: number): Promise<void> {
-    const outputs = sandbox.outputs as StackOutputs;
-    const functionName = sandbox.resources.find(resource => resource.type === "aws:lambda/function:Function" && String(resource.state.name).endsWith("-regional-sync"))?.state.name;
-    if (!functionName) {
-        throw new Error("the program has no regional-sync function");
-    }
-    const [region, bucket] = Object.entries(outputs.regionalBuckets as Record<string, string>)[0];
+/** The deployed regional-sync, invoked synchronously with an S3 event of `events` created objects; answers the elapsed ms and the records written. */
+async function invokeRegionalSync(sandbox: RunningSandbox, functionName: string, events: number): Promise<{ ms: number; written: number }> {
+    const bucket = Object.values((sandbox.outputs as StackOutputs).regionalBuckets as Record<string, string>)[0];
     const event = {
         Records: Array.from({ length: events }, (_, index) => s3EventRecord({
             region: "us-east-1", bucket, key: `bench/batch-writer-${index}.zip`, size: 1, eTag: "bench", sequencer: String(index),
             eventName: "ObjectCreated:Put", eventTime: new Date().toISOString(), configurationId: "bench",
         })),
     };
-    const batchStarted = Date.now();
+    const started = Date.now();
     const response = await fetch(`${sandbox.endpoint}/2015-03-31/functions/${functionName}/invocations`, { method: "POST", body: JSON.stringify(event) });
     const result = await response.json() as { written?: number; errorMessage?: string };
-    const batchMs = Date.now() - batchStarted;
+    const ms = Date.now() - started;
     if (response.headers.get("x-amz-function-error") || result.written === undefined) {
         throw new Error(`regional-sync failed: ${result.errorMessage ?? JSON.stringify(result)}`);
     }
+    return { ms, written: result.written };
+}
 
-    const total = result.written;
-    const deployedAt = new Date().toISOString();
-    const singleStarted = Date.now();
-    for (let index = 0; index < total; index++) {
-        const key = `bench/single-writer-${Math.floor(index / HOSTS_PER_REGION)}.zip`;
-        const record: HostDeploymentRecord = { build_id: key, host_id: hostIdOf(region, index % HOSTS_PER_REGION), region, status: "DEPLOYED", deployedAt, bucket, key };
-        await dynamo.send(new PutCommand({ TableName: outputs.hostDeploymentTable, Item: record }));
+/**
+ * The same number of host records by three writers, `rounds` times in rotating order so load spikes spread over all
+ * three: the deployed regional-sync, raw BatchWriteItem ×25 against the sandbox endpoint, and the same against a raw dynalite.
+ */
+async function benchHostWriters(sandbox: RunningSandbox, events: number, rounds: number): Promise<Record<string, number>> {
+    const outputs = sandbox.outputs as StackOutputs;
+    const regionalSync = sandbox.resources.find(resource => resource.type === "aws:lambda/function:Function" && String(resource.state.name).endsWith("-regional-sync"));
+    if (!regionalSync) {
+        throw new Error("the program has no regional-sync function");
     }
-    const singleMs = Date.now() - singleStarted;
-    console.log(`host records: ${total.toLocaleString("en-US")} per writer into ${outputs.hostDeploymentTable} (dynalite)`);
-    console.log(`  regional-sync (BatchWriteItem ×25, 8 in flight) ${perSecond(total, batchMs)} (${(batchMs / 1000).toFixed(2)} s)`);
-    console.log(`  one PutItem at a time                          ${perSecond(total, singleMs)} (${(singleMs / 1000).toFixed(2)} s)`);
-    console.log(`  speed-up ×${(singleMs / batchMs).toFixed(1)}`);
+    const concurrency = Number(regionalSync.inputs.environment?.variables?.SYNC_CONCURRENCY);
+    const endpoint: BatchTarget = { name: "sandbox endpoint", client: new DynamoDBClient({}), table: outputs.hostDeploymentTable };
+    const raw = await startRawDynalite(outputs.hostDeploymentTable);
+    const totals = { sync: 0, endpoint: 0, raw: 0 };
+    let records = 0;
+    try {
+        const run = randomUUID().slice(0, 8);
+        for (let round = 0; round < rounds; round++) {
+            const writers = [
+                async () => {
+                    const { ms, written } = await invokeRegionalSync(sandbox, regionalSync.state.name, events);
+                    totals.sync += ms;
+                    records += written;
+                },
+                async () => { totals.endpoint += await writeHostRecords(endpoint, `bench-${run}-${round}`, events * HOSTS_PER_REGION, concurrency); },
+                async () => { totals.raw += await writeHostRecords(raw, `bench-${run}-${round}`, events * HOSTS_PER_REGION, concurrency); },
+            ];
+            for (let index = 0; index < writers.length; index++) {
+                await writers[(index + round) % writers.length]();
+            }
+        }
+    } finally {
+        endpoint.client.destroy();
+        await raw.close();
+    }
+    const perWriter = records / rounds;
+    console.log(`host records: ${perWriter.toLocaleString("en-US")} per writer and round, ${rounds} rounds, BatchWriteItem ×25 with ${concurrency} in flight`);
+    console.log(`  regional-sync (deployed function)   ${perSecond(records, totals.sync)}`);
+    console.log(`  raw → sandbox DynamoDB endpoint     ${perSecond(records, totals.endpoint)}`);
+    console.log(`  raw → dynalite of its own           ${perSecond(records, totals.raw)}`);
+    console.log(`  regional-sync / raw endpoint ×${(totals.endpoint / totals.sync).toFixed(2)}; endpoint / raw dynalite ×${(totals.raw / totals.endpoint).toFixed(2)}`);
+    return {
+        syncRatio: totals.endpoint / totals.sync, dynamoBatchRatio: totals.raw / totals.endpoint,
+        syncRecordsPerSecond: records / (totals.sync / 1000), endpointBatchRecordsPerSecond: records / (totals.endpoint / 1000),
+        dynaliteBatchRecordsPerSecond: records / (totals.raw / 1000), hostWriterRounds: rounds, hostRecordsPerWriterRound: perWriter,
+    };
 }
 
 async function main(): Promise<void> {
     const errors: string[] = [];
+    const loadAtStart = os.loadavg()[0];
+    // First, while nothing else of the bench runs: the user's path, in a process of its own.
+    const readyMs = await measureReadyMs();
+    console.log(`npm start → "sandbox ready" in ${(readyMs / 1000).toFixed(1)} s (child process)`);
     const booted = Date.now();
     const sandbox = await startSandbox({
         port: 0,
@@ -161,20 +213,34 @@ async function main(): Promise<void> {
         configOverrides: { "serverless-pipelines:hostsPerRegion": HOSTS_PER_REGION },
         log: event => (event.kind === "error" ? errors.push(event.message) : undefined),
     });
-    console.log(`sandbox deployed in ${((Date.now() - booted) / 1000).toFixed(1)} s at ${sandbox.endpoint}; ${process.version}, ${require("os").cpus().length} cores`);
+    const deployMs = Date.now() - booted;
+    console.log(`sandbox deployed in process in ${(deployMs / 1000).toFixed(1)} s at ${sandbox.endpoint}; ${process.version}, ${os.cpus().length} cores, load ${loadAtStart.toFixed(2)}`);
     Object.assign(process.env, { AWS_ENDPOINT_URL: sandbox.endpoint, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
     const outputs = sandbox.outputs as StackOutputs;
     const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const s3 = new S3Client({ forcePathStyle: true });
+    let figures: Record<string, number>;
     try {
-        await benchOrders(outputs, dynamo, flag("orders", 1000), flag("order-clients", 32));
-        await benchBuilds(outputs, s3, dynamo, flag("builds", 20));
-        await benchHostWriters(sandbox, dynamo, flag("sync-events", 5));
+        const orders = await benchOrders(outputs, dynamo, flag("orders", 1000), flag("order-clients", 32));
+        const builds = await benchBuilds(outputs, s3, dynamo, flag("builds", 20));
+        const writers = await benchHostWriters(sandbox, flag("sync-events", 5), flag("sync-rounds", 3));
+        figures = { ...orders, ...builds, ...writers };
     } finally {
         await sandbox.close();
     }
     if (errors.length > 0) {
         console.log(`sandbox errors during the run (${errors.length}):\n  ${errors.slice(0, 10).join("\n  ")}`);
+    }
+    if (process.argv.includes("--json")) {
+        const headline = ["orderP50Ms", "orderP99Ms", "firstAttemptP99Ms", "buildToHostsP50Ms", "syncRatio", "dynamoBatchRatio"] as const;
+        const round = (value: number) => Math.round(value * 100) / 100;
+        console.log(JSON.stringify({
+            ...Object.fromEntries(headline.map(key => [key, round(figures[key])])), readyMs, ordersPerSecond: round(figures.ordersPerSecond),
+            raw: {
+                ...Object.fromEntries(Object.entries(figures).filter(([key]) => !(headline as readonly string[]).includes(key) && key !== "ordersPerSecond").map(([key, value]) => [key, round(value)])),
+                deployInProcessMs: deployMs, sandboxErrors: errors.length, cores: os.cpus().length, loadAverageAtStart: round(loadAtStart), loadAverageAtEnd: round(os.loadavg()[0]),
+            },
+        }));
     }
 }
 

@@ -1,7 +1,5 @@
 import * as fs from "fs";
 import * as path from "path";
-import { runSmoke } from "../scripts/smoke";
-import { useLocalTarget } from "../scripts/smoke-target";
 import { Clock } from "./clock";
 import type { SandboxLog } from "./cloud";
 import { createConsole } from "./console";
@@ -97,6 +95,8 @@ async function main(): Promise<void> {
         console.log(`stack outputs written to ${outputsFile}`);
     }
     console.log(`sandbox ready at ${sandbox.endpoint} in ${Date.now() - started} ms`);
+    // Loaded once the sandbox serves: the smoke test's clients are no part of getting ready.
+    const [{ runSmoke }, { useLocalTarget }] = await Promise.all([import("../scripts/smoke"), import("../scripts/smoke-target")]);
     // The smoke test takes its target from the standard AWS environment, as after `pulumi up --stack local`; none of the caller's stays.
     useLocalTarget(process.env, sandbox.endpoint, sandbox.region);
     const deadline = argument("smoke-deadline-ms");

@@ -139,7 +139,9 @@ export class SandboxServer {
             // How often Node checks the two timeouts above; its default (30 s) would let a slow client outlive a short limit.
             connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout / 4, 5000)),
         }, (req, res) => void this.dispatch(req, res));
-        this.server.keepAliveTimeout = 1000;
+        // Clients reuse a socket only until the Keep-Alive hint minus 1 s (undici's keepAliveTimeoutThreshold, Node's http.Agent):
+        // at 1 s every SDK call and fetch opened a new connection. 60 s is the idle timeout of AWS's Application Load Balancer.
+        this.server.keepAliveTimeout = 60_000;
         this.server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
             this.log({ kind: "error", message: `client error: ${error.code ?? error.message}` });
             if (socket.writable && error.code !== "ECONNRESET") {

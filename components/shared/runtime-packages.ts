@@ -1,4 +1,5 @@
 import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { RUNTIME_PROVIDED_SCOPES } from "../../functions/shared/runtime-provided";
@@ -28,9 +29,7 @@ export function runtimePackageFiles(packages: string[]): string[] {
     }
     const root = process.cwd();
     const entries = packages.map(name => path.relative(root, require.resolve(name, { paths: [root] })));
-    const traced: string[] = entries.length
-        ? JSON.parse(execFileSync(process.execPath, ["-e", TRACE_SCRIPT, ...entries], { cwd: root, encoding: "utf8" }))
-        : [];
+    const traced = entries.length ? traceOnce(root, entries) : [];
     const files = new Set<string>();
     for (const file of traced.map(f => f.split(path.sep).join("/"))) {
         if (!file.startsWith("node_modules/") || RUNTIME_PROVIDED.test(file)) {
@@ -44,6 +43,27 @@ export function runtimePackageFiles(packages: string[]): string[] {
     const result = [...files].sort();
     traceCache.set(key, result);
     return result;
+}
+
+/**
+ * The trace of `entries`, from node_modules/.cache when a run with the same lockfile already traced them: installed
+ * packages change only with package-lock.json, and a trace is a child process that blocks the program for ~0.4 s.
+ */
+function traceOnce(root: string, entries: string[]): string[] {
+    const lockfile = path.join(root, "package-lock.json");
+    const key = fs.existsSync(lockfile) ? createHash("sha256").update(fs.readFileSync(lockfile)).update(JSON.stringify(entries)).digest("hex").slice(0, 32) : undefined;
+    const cacheFile = key && path.join(root, "node_modules", ".cache", "serverless-pipelines", `trace-${key}.json`);
+    if (cacheFile && fs.existsSync(cacheFile)) {
+        return JSON.parse(fs.readFileSync(cacheFile, "utf8"));
+    }
+    const traced: string[] = JSON.parse(execFileSync(process.execPath, ["-e", TRACE_SCRIPT, ...entries], { cwd: root, encoding: "utf8" }));
+    if (cacheFile) {
+        fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+        // Written whole under a temporary name, then renamed: a concurrent reader never sees half a file.
+        fs.writeFileSync(`${cacheFile}.${process.pid}`, JSON.stringify(traced));
+        fs.renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+    }
+    return traced;
 }
 
 /** Every package.json between a file and the root of its package (nested ones set `"type"` for their folder). */

@@ -9,9 +9,9 @@ import type { OperationCall } from "../protocols/wire";
 // dynalite has no type declarations; its factory returns an http.Server.
 const dynalite: (options: Record<string, unknown>) => http.Server = require("dynalite");
 
-/** DynamoDB served by dynalite on its own ephemeral port; the sandbox endpoint proxies raw requests to it. */
+/** DynamoDB served by dynalite; the sandbox endpoint hands raw requests to its request handler, and its own port serves only table creation. */
 export class DynamoDbService implements SandboxService {
-    private constructor(private readonly server: http.Server, private readonly port: number) {}
+    private constructor(private readonly server: http.Server) {}
 
     /** Starts dynalite and creates every synthesized `aws:dynamodb/table:Table`. */
     static async start(ctx: SandboxContext): Promise<DynamoDbService> {
@@ -23,22 +23,23 @@ export class DynamoDbService implements SandboxService {
             await createTable(client, table.inputs, table.state.name);
         }
         client.destroy();
-        return new DynamoDbService(server, port);
+        return new DynamoDbService(server);
     }
 
     async handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
         if (!String(req.headers["x-amz-target"] ?? "").startsWith("DynamoDB_20120810.")) {
             return false;
         }
-        await new Promise<void>((resolve, reject) => {
-            const upstream = http.request({ host: "127.0.0.1", port: this.port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${this.port}` } }, answer => {
-                res.writeHead(answer.statusCode ?? 500, answer.headers);
-                answer.pipe(res);
-                answer.on("end", resolve);
-            });
-            upstream.on("error", reject);
-            upstream.end(body);
+        // dynalite's request handler answers on the client's own response, in process: the body is read already, so a
+        // second HTTP hop to its port would only parse and copy every request and answer again.
+        const answered = new Promise<void>(resolve => {
+            res.once("finish", resolve);
+            res.once("close", resolve);
         });
+        const request = Object.assign(new PassThrough(), { method: req.method, url: req.url, headers: req.headers });
+        this.server.emit("request", request, res);
+        request.end(body);
+        await answered;
         return true;
     }
 
