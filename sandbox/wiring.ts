@@ -31,7 +31,11 @@ export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): 
             const batchSize: number = mapping.inputs.batchSize ?? 10;
             const reportsFailures = (mapping.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures");
             let running = true;
+            const permitted = mayPoll(ctx, mapping, queue.arn);
             const poll = async (): Promise<void> => {
+                if (!await permitted) {
+                    return;
+                }
                 while (running) {
                     const messages = await sqs.receive(queue.name, batchSize, POLL_WAIT_MS).catch(error => {
                         ctx.log({ kind: "error", message: `event source mapping ${mapping.name}: ${(error as Error).message}` });
@@ -56,6 +60,25 @@ export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): 
             const loops = Array.from({ length: POLLERS_PER_MAPPING }, () => poll());
             return { stop: async () => { running = false; await Promise.allSettled(loops); } };
         });
+}
+
+/** The actions Lambda polls a queue with, as the function's execution role (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions). */
+const POLLING_OPERATIONS = ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"];
+
+/** Lambda refuses a mapping whose execution role may not poll the queue (or decrypt its messages): InvalidParameterValueException from CreateEventSourceMapping. */
+async function mayPoll(ctx: SandboxContext, mapping: RecordedResource, queueArn: string): Promise<boolean> {
+    const functionName = String(mapping.inputs.functionName);
+    const fn = resourcesOfType(ctx.resources, "aws:lambda/function:Function").find(resource => resource.state.name === functionName || resource.state.arn === functionName);
+    const principal = ctx.identities.actingAs(fn?.inputs.role, String(fn?.state.name ?? functionName));
+    try {
+        for (const operation of POLLING_OPERATIONS) {
+            await ctx.authorizer?.authorize(principal, "sqs", operation, { QueueUrl: queueArn });
+        }
+        return true;
+    } catch (error) {
+        ctx.log({ kind: "error", message: `event source mapping ${mapping.name} not deployed: The provided execution role does not have permissions to poll ${queueArn}: ${(error as Error).message}` });
+        return false;
+    }
 }
 
 /**
