@@ -70,6 +70,8 @@ function copySourceArn(copySource: string): string {
     return `arn:aws:s3:::${decodeURIComponent(source.replace(/^\//, ""))}`;
 }
 
+const TRANSACT_WRITE_ACTIONS = { Put: "dynamodb:PutItem", Update: "dynamodb:UpdateItem", Delete: "dynamodb:DeleteItem", ConditionCheck: "dynamodb:ConditionCheckItem" };
+
 const one = (action: string) => (resource: (input: Input, scope: OperationScope) => string): Rule => (input, scope) => [{ action, resource: resource(input, scope) }];
 const onAny = (action: string): Rule => () => [{ action, resource: ANY }];
 const bucketArn = (input: Input) => `arn:aws:s3:::${input.Bucket}`;
@@ -143,11 +145,9 @@ export const SERVICES: Record<string, ServiceRules> = {
             BatchWriteItem: (input, scope) => Object.keys(input.RequestItems ?? {}).map(table => ({ action: "dynamodb:BatchWriteItem", resource: tableArn(scope, table) })),
             // Transactions authorize each item's own action (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
             TransactGetItems: (input, scope) => (input.TransactItems ?? []).map((item: Input) => ({ action: "dynamodb:GetItem", resource: tableArn(scope, item.Get?.TableName ?? "") })),
-            TransactWriteItems: (input, scope) => (input.TransactItems ?? []).map((item: Input) => {
-                const [kind, request] = Object.entries(item)[0] ?? ["", {}];
-                const action = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" }[kind] ?? kind;
-                return { action: `dynamodb:${action}`, resource: tableArn(scope, (request as Input).TableName ?? "") };
-            }),
+            TransactWriteItems: (input, scope) => (input.TransactItems ?? []).flatMap((item: Input) => Object.entries(TRANSACT_WRITE_ACTIONS)
+                .filter(([kind]) => item[kind])
+                .map(([kind, action]) => ({ action, resource: tableArn(scope, item[kind].TableName ?? "") }))),
         },
     },
     states: {
