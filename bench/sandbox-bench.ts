@@ -3,7 +3,8 @@
  * builds, accepted-order throughput, and host records/s written by the deployed regional-sync next to
  * a one-item-at-a-time writer in the same run. Prints figures; asserts nothing.
  *
- * Flags: --orders N (1000), --order-clients N (32), --builds N (20), --sync-events N (5).
+ * Flags: --orders N (1000), --order-clients N (32), --builds N (20), --sync-events N (5), --iam-orders N (200 per round of
+ * the IAM cost phase, which compares accepted-order throughput with --iam off and enforce in this run; 0 skips it).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
@@ -88,6 +89,29 @@ async function benchOrders(outputs: StackOutputs, dynamo: DynamoDBDocumentClient
     console.log(`  all orders terminal ${((Date.now() - started) / 1000).toFixed(1)} s after the first POST`);
 }
 
+/** IAM's cost: accepted-order throughput with enforcement off and on, in alternating rounds of `count` orders on the same sandbox. */
+async function benchIamCost(sandbox: RunningSandbox, count: number, clients: number): Promise<void> {
+    const outputs = sandbox.outputs as StackOutputs;
+    const totals = { off: { accepted: 0, ms: 0 }, enforce: { accepted: 0, ms: 0 } };
+    for (let round = 0; round < 2; round++) {
+        for (const mode of ["off", "enforce"] as const) {
+            sandbox.setIamMode(mode);
+            const started = Date.now();
+            await forEachLimited(Array.from({ length: count }, (_, index) => index), clients, async index => {
+                const order = { customerId: `CUST-${1000 + (index % 9000)}`, productId: `PROD-${2000 + (index % 50)}`, quantity: 1, price: 9.99 };
+                if ((await postJson(`${outputs.orderApiUrl}/order`, order)).status === 202) {
+                    totals[mode].accepted++;
+                }
+            });
+            totals[mode].ms += Date.now() - started;
+        }
+    }
+    sandbox.setIamMode("enforce");
+    const rate = (mode: keyof typeof totals) => totals[mode].accepted / totals[mode].ms;
+    console.log(`IAM cost: accepted-order throughput ${perSecond(totals.off.accepted, totals.off.ms)} with --iam off, ${perSecond(totals.enforce.accepted, totals.enforce.ms)} with enforce`
+        + ` (${((1 - rate("enforce") / rate("off")) * 100).toFixed(1)}% less; 2 alternating rounds of ${count} orders each)`);
+}
+
 /** POST /builds for `count` commits at once; latency runs to the moment every region's host records are all there. */
 async function benchBuilds(outputs: StackOutputs, s3: S3Client, dynamo: DynamoDBDocumentClient, count: number): Promise<void> {
     const regions = Object.keys(outputs.regionalBuckets as Record<string, string>).length;
@@ -168,6 +192,9 @@ async function main(): Promise<void> {
     const s3 = new S3Client({ forcePathStyle: true });
     try {
         await benchOrders(outputs, dynamo, flag("orders", 1000), flag("order-clients", 32));
+        if (flag("iam-orders", 200) > 0) {
+            await benchIamCost(sandbox, flag("iam-orders", 200), flag("order-clients", 32));
+        }
         await benchBuilds(outputs, s3, dynamo, flag("builds", 20));
         await benchHostWriters(sandbox, dynamo, flag("sync-events", 5));
     } finally {

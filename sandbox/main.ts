@@ -41,6 +41,8 @@ export interface RunningSandbox {
     resources: RecordedResource[];
     /** Per principal, the actions used so far against the actions granted. */
     iamReport(): IamReport;
+    /** Switches IAM enforcement while running, for `npm run bench`'s comparison of modes in one run. */
+    setIamMode(mode: IamMode): void;
     close(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         clock: new Clock(options.timeScale ?? 1), functionOutput: options.functionOutput, iam: options.iam,
     });
     server.attach(cloud.providers);
-    return { endpoint, region, outputs: synthesis.outputs, resources, iamReport: () => iamReport(cloud.authorizer), close: async () => { await cloud.close(); await server.close(); } };
+    return { endpoint, region, outputs: synthesis.outputs, resources, iamReport: () => iamReport(cloud.authorizer), setIamMode: mode => { cloud.authorizer.mode = mode; }, close: async () => { await cloud.close(); await server.close(); } };
 }
 
 function argument(name: string): string | undefined {

@@ -49,7 +49,8 @@ export class Authorizer {
     private readonly decisions = new Map<string, Promise<Decision>>();
     readonly usage = new Map<string, Usage>();
 
-    constructor(readonly mode: IamMode, readonly policies: DeployedPolicies, private readonly scope: Omit<OperationScope, "keyOf">, private readonly log: SandboxLog) {}
+    /** Mutable so a benchmark can compare modes in one run (RunningSandbox.setIamMode). */
+    constructor(public mode: IamMode, readonly policies: DeployedPolicies, private readonly scope: Omit<OperationScope, "keyOf">, private readonly log: SandboxLog) {}
 
     /** The authorizations of one operation call, by the request-context table; throws AccessDeniedError in enforce mode. */
     async authorize(principal: Principal, service: string, operation: string, input: Record<string, any>, context: CallContext = {}): Promise<void> {
