@@ -81,11 +81,10 @@ export class Authorizer {
         if (this.mode === "off") {
             return;
         }
-        const variables = this.contextVariables(principal, context);
-        const key = `${principal.arn}\n${requirement.action}\n${requirement.resource}\n${JSON.stringify(variables)}`;
+        const key = `${principal.arn}\n${requirement.action}\n${requirement.resource}\n${context.secureTransport ?? true}\n${context.sourceArn ?? ""}\n${context.sourceAccount ?? ""}`;
         let pending = this.decisions.get(key);
         if (!pending) {
-            pending = this.decide(principal, requirement, variables);
+            pending = this.decide(principal, requirement, this.contextVariables(principal, context));
             this.decisions.set(key, pending);
         }
         const decision = await pending;
@@ -94,7 +93,7 @@ export class Authorizer {
             return;
         }
         const message = `User: ${principal.arn} is not authorized to perform: ${requirement.action} on resource: ${requirement.resource} ${decision.reason}`;
-        this.log({ kind: "iam", message: `${this.mode === "warn" ? "would deny" : "denied"} ${principal.arn} ${requirement.action} on ${requirement.resource}; would be allowed by ${await this.wouldAllow(principal, requirement, variables, decision)}` });
+        this.log({ kind: "iam", message: `${this.mode === "warn" ? "would deny" : "denied"} ${principal.arn} ${requirement.action} on ${requirement.resource}; would be allowed by ${await this.wouldAllow(principal, requirement, this.contextVariables(principal, context), decision)}` });
         if (this.mode === "enforce") {
             throw new AccessDeniedError(principal, requirement.action, requirement.resource, message);
         }

@@ -6,6 +6,7 @@ import { Identities, Principal } from "../../sandbox/iam/identity";
 import { DeployedPolicies } from "../../sandbox/iam/policies";
 import { iamReport } from "../../sandbox/iam/report";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
+import { synthesizeStack } from "../support/program";
 
 const ACCOUNT = "000000000000";
 const REGION = "us-east-1";
@@ -160,5 +161,34 @@ describe("IAM authorizer", () => {
             "writer-policy/StoreOrders dynamodb:GetItem", "writer-policy/PublishAlerts sns:Publish",
             "writer-policy/EncryptForTopic kms:GenerateDataKey", "writer-policy/EncryptForTopic kms:Decrypt",
         ]);
+    });
+});
+
+describe("IAM authorizer on the program's own policies (local stack under mocks)", function () {
+    this.timeout(120000);
+    let resources: RecordedResource[];
+
+    before(() => {
+        resources = synthesizeStack("local").resources;
+    });
+
+    it("denies a publish without TLS to every topic, even to the account root, by the topic policy's explicit Deny", async () => {
+        const { authorizer, identities } = setup({ resources });
+        const topics = resources.filter(item => item.type === "aws:sns/topicPolicy:TopicPolicy").map(item => String(item.inputs.arn));
+        expect(topics).to.have.length(4);
+        for (const topic of topics) {
+            await authorizer.authorize(identities.root(), "sns", "Publish", { TopicArn: topic });
+            const denied = await denial(authorizer.authorize(identities.root(), "sns", "Publish", { TopicArn: topic }, { secureTransport: false }));
+            expect(denied.message, topic).to.contain("with an explicit deny in a resource-based policy");
+        }
+    });
+
+    it("lets the upload bucket, and no other bucket, publish to the encrypted event topic, its key included", async () => {
+        const { authorizer, identities } = setup({ resources });
+        const topic = resources.find(item => item.type === "aws:sns/topic:Topic" && item.name === "events-topic")!.state.arn;
+        const s3 = identities.service("s3.amazonaws.com");
+        await authorizer.authorize(s3, "sns", "Publish", { TopicArn: topic }, { sourceArn: "arn:aws:s3:::sp-local-event-uploads", sourceAccount: ACCOUNT });
+        const denied = await denial(authorizer.authorize(s3, "sns", "Publish", { TopicArn: topic }, { sourceArn: "arn:aws:s3:::sp-local-global-builds", sourceAccount: ACCOUNT }));
+        expect(denied.action).to.equal("sns:Publish");
     });
 });
