@@ -4,7 +4,9 @@
  * raw 25-item BatchWriteItem calls against the sandbox endpoint and against a dynalite of its own, in the same run.
  * Prints figures; asserts nothing. With --json it also prints one line of JSON with the headline figures and `raw`.
  *
- * Flags: --orders N (1000), --order-clients N (32), --builds N (20), --sync-events N (5), --sync-rounds N (3), --json.
+ * Flags: --orders N (1000), --order-clients N (32), --builds N (20), --sync-events N (5), --sync-rounds N (3), --json,
+ * --iam-orders N (200 per round of the IAM cost phase, which compares accepted-order throughput with --iam off and
+ * enforce in this run; 0 skips it).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
@@ -102,6 +104,36 @@ async function benchOrders(outputs: StackOutputs, dynamo: DynamoDBDocumentClient
         ordersFulfilled: countOf("FULFILLED"), ordersFulfilledFirstReceive: firstAttempt.length, ordersFailed: countOf("FAILED"), ordersRejected: countOf("REJECTED"),
         ordersRefused: refused, allOrdersTerminalMs: allTerminalMs,
     };
+}
+
+/**
+ * IAM's cost: accepted-order throughput with enforcement off and on, in rounds of `count` orders on the same sandbox.
+ * Each round's orders are still being processed during the next one, so a first, uncounted round makes every counted
+ * round follow an equal one, and the counted rounds go off, enforce, enforce, off so drift weighs on both alike.
+ */
+async function benchIamCost(sandbox: RunningSandbox, count: number, clients: number): Promise<Record<string, number>> {
+    const outputs = sandbox.outputs as StackOutputs;
+    const totals = { off: { accepted: 0, ms: 0 }, enforce: { accepted: 0, ms: 0 } };
+    for (const [round, mode] of (["enforce", "off", "enforce", "enforce", "off"] as const).entries()) {
+        sandbox.setIamMode(mode);
+        const started = Date.now();
+        let accepted = 0;
+        await forEachLimited(Array.from({ length: count }, (_, index) => index), clients, async index => {
+            const order = { customerId: `CUST-${1000 + (index % 9000)}`, productId: `PROD-${2000 + (index % 50)}`, quantity: 1, price: 9.99 };
+            if ((await postJson(`${outputs.orderApiUrl}/order`, order)).status === 202) {
+                accepted++;
+            }
+        });
+        if (round > 0) {
+            totals[mode].accepted += accepted;
+            totals[mode].ms += Date.now() - started;
+        }
+    }
+    sandbox.setIamMode("enforce");
+    const rate = (mode: keyof typeof totals) => totals[mode].accepted / totals[mode].ms;
+    console.log(`IAM cost: accepted-order throughput ${perSecond(totals.off.accepted, totals.off.ms)} with --iam off, ${perSecond(totals.enforce.accepted, totals.enforce.ms)} with enforce`
+        + ` (${((1 - rate("enforce") / rate("off")) * 100).toFixed(1)}% less; 2 rounds of ${count} orders each after a warm-up round)`);
+    return { iamOffOrdersPerSecond: rate("off") * 1000, iamEnforceOrdersPerSecond: rate("enforce") * 1000, iamCostPercent: (1 - rate("enforce") / rate("off")) * 100 };
 }
 
 /** POST /builds for `count` commits at once; latency runs to the moment every region's host records are all there. */
@@ -222,9 +254,10 @@ async function main(): Promise<void> {
     let figures: Record<string, number>;
     try {
         const orders = await benchOrders(outputs, dynamo, flag("orders", 1000), flag("order-clients", 32));
+        const iamCost = flag("iam-orders", 200) > 0 ? await benchIamCost(sandbox, flag("iam-orders", 200), flag("order-clients", 32)) : {};
         const builds = await benchBuilds(outputs, s3, dynamo, flag("builds", 20));
         const writers = await benchHostWriters(sandbox, flag("sync-events", 5), flag("sync-rounds", 3));
-        figures = { ...orders, ...builds, ...writers };
+        figures = { ...orders, ...iamCost, ...builds, ...writers };
     } finally {
         await sandbox.close();
     }

@@ -1,9 +1,10 @@
 import type * as http from "http";
 import { createHash, randomUUID } from "crypto";
+import type { Authorizer } from "./iam/authorizer";
 import type { Identities } from "./iam/identity";
 import type { RecordedResource } from "./mock-cloud";
 
-export interface SandboxLog { (event: { kind: "invoke" | "execution" | "http" | "event" | "error"; message: string }): void }
+export interface SandboxLog { (event: { kind: "invoke" | "execution" | "http" | "event" | "iam" | "error"; message: string }): void }
 export interface FunctionRuntime {
     /** Invoke by name or ARN. sync: resolves with the handler's result or rejects with the error (name/message kept). */
     invoke(functionNameOrArn: string, payload: unknown): Promise<unknown>;
@@ -16,6 +17,8 @@ export interface SandboxContext {
     functions: FunctionRuntime;
     /** The program's roles and the access keys that act as them. */
     identities: Identities;
+    /** Authorizes calls made in process and deliveries; none: nothing is enforced. */
+    authorizer?: Authorizer;
     log: SandboxLog;
 }
 /** A wire-protocol service; returns false when the request is not its own. */

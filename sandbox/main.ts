@@ -3,8 +3,10 @@ import * as path from "path";
 import { Clock } from "./clock";
 import type { SandboxLog } from "./cloud";
 import { createConsole } from "./console";
+import { IAM_MODES, IamMode } from "./iam/authorizer";
+import { IamReport, iamReport } from "./iam/report";
 import type { RecordedResource } from "./mock-cloud";
-import { deployCloud, PortInUseError, SandboxServer } from "./server";
+import { deployCloud, IamOptions, PortInUseError, SandboxServer } from "./server";
 import { synthesize } from "./synth";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -25,6 +27,8 @@ export interface SandboxOptions {
     functionOutput?: "inherit" | "discard";
     /** Stack config values that win over Pulumi.local.yaml's, e.g. `serverless-pipelines:hostsPerRegion`. Default: none. */
     configOverrides?: Record<string, unknown>;
+    /** IAM enforcement and the statements to leave out. Default: enforce, every statement as deployed. */
+    iam?: IamOptions;
 }
 
 export interface RunningSandbox {
@@ -34,6 +38,10 @@ export interface RunningSandbox {
     outputs: Record<string, unknown>;
     /** What the program registered and the sandbox deployed, with physical names in `state`. */
     resources: RecordedResource[];
+    /** Per principal, the actions used so far against the actions granted. */
+    iamReport(): IamReport;
+    /** Switches IAM enforcement while running, for `npm run bench`'s comparison of modes in one run. */
+    setIamMode(mode: IamMode): void;
     close(): Promise<void>;
 }
 
@@ -51,10 +59,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const region = synthesis.config["aws:region"] ?? "us-east-1";
     const cloud = await deployCloud({
         endpoint, region, accountId: "000000000000", resources, log, projectDir: PROJECT_DIR,
-        clock: new Clock(options.timeScale ?? 1), functionOutput: options.functionOutput,
+        clock: new Clock(options.timeScale ?? 1), functionOutput: options.functionOutput, iam: options.iam,
     });
-    server.attach(cloud.providers, createConsole({ providers: cloud.providers, outputs: synthesis.outputs, resources, sqs: cloud.sqs }));
-    return { endpoint, region, outputs: synthesis.outputs, resources, close: async () => { await cloud.close(); await server.close(); } };
+    server.attach(cloud.providers, createConsole({ providers: cloud.providers.as({ principal: cloud.authorizer.policies.identities.root() }), outputs: synthesis.outputs, resources, sqs: cloud.sqs }));
+    return { endpoint, region, outputs: synthesis.outputs, resources, iamReport: () => iamReport(cloud.authorizer), setIamMode: mode => { cloud.authorizer.mode = mode; }, close: async () => { await cloud.close(); await server.close(); } };
 }
 
 function argument(name: string): string | undefined {
@@ -62,11 +70,32 @@ function argument(name: string): string | undefined {
     return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
+/** `--iam enforce|warn|off`, default enforce. */
+function iamMode(): IamMode {
+    const mode = argument("iam") ?? "enforce";
+    if (!IAM_MODES.includes(mode as IamMode)) {
+        throw new Error(`--iam must be one of ${IAM_MODES.join(", ")}, not ${mode}`);
+    }
+    return mode as IamMode;
+}
+
+/** Writes `--iam-report <file>` (if given) with what the sandbox has seen so far. */
+function writeIamReport(sandbox: RunningSandbox): void {
+    const file = argument("iam-report");
+    if (file) {
+        fs.writeFileSync(file, `${JSON.stringify(sandbox.iamReport(), null, 2)}\n`);
+        console.log(`IAM report written to ${file}`);
+    }
+}
+
 /** Stops the sandbox on SIGINT or SIGTERM, also while it is still starting, so the port is free once the process is gone. */
 function stopOnSignals(): { serving(sandbox: RunningSandbox): void } {
     let running: RunningSandbox | undefined;
     const stop = (signal: NodeJS.Signals) => {
         console.log(`${signal}: stopping the sandbox`);
+        if (running) {
+            writeIamReport(running);
+        }
         void (running?.close() ?? Promise.resolve()).finally(() => process.exit(0));
     };
     process.once("SIGINT", stop);
@@ -83,6 +112,7 @@ async function main(): Promise<void> {
         // Queues wait 6× their consumer's timeout (minutes) and copies retry for 14 s; a 10× faster clock keeps redrive and retry paths short.
         timeScale: Number(argument("time-scale") ?? DEFAULT_TIME_SCALE),
         withoutResources: argument("without")?.split(","),
+        iam: { mode: iamMode(), withoutStatements: argument("without-statement")?.split(",") },
         log: event => console.log(`${new Date().toISOString().slice(11, 23)} ${event.kind.padEnd(9)} ${event.message}`),
     });
     signals.serving(sandbox);
@@ -102,6 +132,7 @@ async function main(): Promise<void> {
     const deadline = argument("smoke-deadline-ms");
     const passed = await runSmoke(sandbox.outputs, deadline ? { deadlineMs: Number(deadline) } : {});
     console.log(`smoke test ${passed ? "passed" : "FAILED"}`);
+    writeIamReport(sandbox);
     if (once) {
         await sandbox.close();
         process.exit(passed ? 0 : 1);

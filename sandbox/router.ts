@@ -1,5 +1,8 @@
 import type * as http from "http";
 import { AwsError } from "./cloud";
+import { AccessDeniedError, Authorizer, CallContext } from "./iam/authorizer";
+import { serviceDenial } from "./iam/denials";
+import type { Principal } from "./iam/identity";
 import { errorModel } from "./protocols/model";
 import type { ProtocolName, ServiceProvider } from "./provider";
 
@@ -63,12 +66,24 @@ export function protocolOf(headers: http.IncomingHttpHeaders, url: URL, provider
     return codecs.rest ? "rest" : undefined;
 }
 
+/** Who makes an in-process call: a role session, or a service principal acting for a source (aws:SourceArn). */
+export interface Caller {
+    principal: Principal;
+    context?: CallContext;
+}
+
+/** In-process calls made always as the same caller. */
+export interface ProviderView {
+    call(signingName: string, operation: string, input: Record<string, any>): Promise<Record<string, any>>;
+    get(signingName: string): ServiceProvider | undefined;
+}
+
 /** The providers of one sandbox, found by signing name or by an ARN's service part, for the router and for each other. */
 export class ProviderRegistry {
     private readonly bySigningName = new Map<string, ServiceProvider>();
     readonly providers: ServiceProvider[] = [];
 
-    constructor(providers: ServiceProvider[]) {
+    constructor(providers: ServiceProvider[], readonly authorizer?: Authorizer) {
         providers.forEach(provider => this.add(provider));
     }
 
@@ -79,17 +94,20 @@ export class ProviderRegistry {
     }
 
     /**
-     * Runs one operation of another provider in process, never over HTTP: input and output in the API's shapes,
-     * failures as AwsError named as the service model names them (what SDKs report as the error's name).
+     * Runs one operation of another provider in process, never over HTTP, as the caller's principal: authorized first,
+     * then input and output in the API's shapes, failures as AwsError named as the service model names them (what SDKs
+     * report as the error's name).
      */
-    async call(signingName: string, operation: string, input: Record<string, any>): Promise<Record<string, any>> {
+    async call(signingName: string, operation: string, input: Record<string, any>, caller: Caller): Promise<Record<string, any>> {
         const provider = this.get(signingName);
         if (!provider?.call) {
             throw new AwsError("NotImplemented", `The sandbox cannot call ${signingName} ${operation} in process.`, 501);
         }
         try {
+            await this.authorizer?.authorize(caller.principal, signingName, operation, input, caller.context);
             return await provider.call({ operation, input });
-        } catch (error) {
+        } catch (caught) {
+            const error = caught instanceof AccessDeniedError ? serviceDenial(signingName, caught) : caught;
             if (error instanceof AwsError && provider.api) {
                 throw new AwsError(errorModel(provider.api.model, error.code, error.status).name, error.message, error.status);
             }
@@ -99,6 +117,11 @@ export class ProviderRegistry {
 
     get(signingName: string): ServiceProvider | undefined {
         return this.bySigningName.get(signingName);
+    }
+
+    /** The registry as one caller uses it, so a reader such as the console names its principal once. */
+    as(caller: Caller): ProviderView {
+        return { call: (signingName, operation, input) => this.call(signingName, operation, input, caller), get: signingName => this.get(signingName) };
     }
 
     /** The provider owning an ARN (`arn:aws:<service>:...`). */

@@ -8,7 +8,11 @@ import { isConsolePath } from "./console";
 import { selfServing, ServiceProvider } from "./provider";
 import { protocolOf, ProviderRegistry, serviceOf } from "./router";
 import { WorkerFunctionRuntime } from "./functions";
-import { Identities } from "./iam/identity";
+import { AccessDeniedError, Authorizer, IamMode } from "./iam/authorizer";
+import { deniedResponse, serviceDenial } from "./iam/denials";
+import { selfServedCall } from "./iam/front-door";
+import { accessKeyOf, Identities, Principal } from "./iam/identity";
+import { DeployedPolicies } from "./iam/policies";
 import type { RecordedResource } from "./mock-cloud";
 import { createApiGatewayService } from "./services/api-gateway";
 import { CloudWatchService, MetricStore } from "./services/cloudwatch";
@@ -36,11 +40,21 @@ export interface DeployOptions {
     functionOutput?: "inherit" | "discard";
     /** Scales every configured wait: Step Functions retries, Wait states and timeouts, SQS visibility timeouts and delays, Lambda timeouts. Default: real time. */
     clock?: Clock;
+    /** How calls are authorized. Default: enforce, every statement as deployed. */
+    iam?: IamOptions;
+}
+
+export interface IamOptions {
+    /** Default: "enforce". */
+    mode?: IamMode;
+    /** Role statements to leave out, `<role logical or physical name>/<Sid>`, to see which path needs them. Default: none. */
+    withoutStatements?: string[];
 }
 
 /** The live local cloud for one synthesis: every provider, the function runtime and the event wiring. */
 export interface DeployedCloud {
     providers: ProviderRegistry;
+    authorizer: Authorizer;
     sqs: SqsService;
     close(): Promise<void>;
 }
@@ -49,13 +63,15 @@ export interface DeployedCloud {
 export async function deployCloud(options: DeployOptions): Promise<DeployedCloud> {
     const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
     const identities = new Identities(options.accountId, options.resources);
+    const authorizer = new Authorizer(options.iam?.mode ?? "enforce", new DeployedPolicies(identities, options.resources, options.iam?.withoutStatements),
+        { region: options.region, accountId: options.accountId }, options.log);
     const metrics = new MetricStore();
     const logs = new LogsService(options, metrics);
     const functions = new WorkerFunctionRuntime({
         projectDir, endpoint: options.endpoint, region: options.region, resources: options.resources, identities, log: options.log, functionOutput: options.functionOutput, clock: options.clock,
         observer: lambdaTelemetry(options.resources, metrics, logs),
     });
-    const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, identities, log: options.log };
+    const ctx: SandboxContext = { endpoint: options.endpoint, region: options.region, accountId: options.accountId, resources: options.resources, functions, identities, authorizer, log: options.log };
     const dynamodb = await DynamoDbService.start(ctx);
     const sqs = new SqsService(ctx, options.clock);
     const sns = new SnsService(ctx, sqs);
@@ -65,12 +81,12 @@ export async function deployCloud(options: DeployOptions): Promise<DeployedCloud
     const providers = new ProviderRegistry([
         selfServing("dynamodb", dynamodb), sqs, selfServing("events", eventBridge), sns,
         selfServing("lambda", new LambdaService(ctx, name => functions.find(name) !== undefined, mappings)), s3, new StsService(ctx), new IamService(ctx), logs,
-    ]);
+    ], authorizer);
     providers.add(new CloudWatchService(ctx, { metrics, sqs, clock: options.clock ?? REAL_TIME, providers }));
     providers.add(selfServing("states", createStepFunctionsService(ctx, { clock: options.clock, providers, metrics })));
     providers.add(selfServing("execute-api", createApiGatewayService(ctx, providers)));
     return {
-        providers, sqs,
+        providers, sqs, authorizer,
         close: async () => {
             await sqs.close();
             await Promise.all(mappings.map(mapping => mapping.stop()));
@@ -171,7 +187,7 @@ export class SandboxServer {
     }
 
     /** Decodes the request with the provider's codec for its protocol, runs the operation and encodes the answer. */
-    private async callModelled(provider: ServiceProvider, request: WireRequest, res: http.ServerResponse): Promise<void> {
+    private async callModelled(provider: ServiceProvider, request: WireRequest, principal: Principal | undefined, res: http.ServerResponse): Promise<void> {
         const protocol = protocolOf(request.headers, request.url, provider);
         const codec = protocol && provider.api!.codecs[protocol];
         if (!codec || !provider.call) {
@@ -180,9 +196,12 @@ export class SandboxServer {
         let call: OperationCall | undefined;
         try {
             call = codec.decode(request, provider.api!.model);
+            if (principal) {
+                await this.providers.authorizer?.authorize(principal, provider.signingName, call.operation, call.input);
+            }
             writeResponse(res, codec.encodeResult(call, await provider.call(call, request), provider.api!.model));
         } catch (error) {
-            const failure = asAwsError(error);
+            const failure = error instanceof AccessDeniedError ? serviceDenial(provider.signingName, error) : asAwsError(error);
             if (failure.status >= 500) {
                 this.log({ kind: "error", message: `${provider.signingName} ${call?.operation ?? request.url.pathname}: ${(error as Error).stack ?? error}` });
             }
@@ -225,11 +244,26 @@ export class SandboxServer {
             if (!provider) {
                 throw new AwsError("NotImplemented", `The sandbox does not serve the ${service} service.`, 501);
             }
+            const authorizer = this.providers.authorizer;
+            // The caller is whoever signed: a role session issued by the sandbox, or the account root for any other key.
+            const principal = authorizer ? authorizer.policies.identities.principalOf(accessKeyOf(req.headers.authorization, url)) : undefined;
             if (provider.serve) {
+                const call = principal && selfServedCall(service, req.method ?? "GET", url, req.headers, body);
+                if (call) {
+                    try {
+                        await authorizer!.authorize(principal, service, call.operation, call.input);
+                    } catch (error) {
+                        if (error instanceof AccessDeniedError) {
+                            writeResponse(res, deniedResponse(service, req.method ?? "GET", error));
+                            return;
+                        }
+                        throw error;
+                    }
+                }
                 await provider.serve(req, body, res);
                 return;
             }
-            await this.callModelled(provider, { method: req.method ?? "GET", url, headers: req.headers, body }, res);
+            await this.callModelled(provider, { method: req.method ?? "GET", url, headers: req.headers, body }, principal, res);
         } catch (error) {
             this.log({ kind: "error", message: `${req.method} ${req.url}: ${(error as Error).stack ?? error}` });
             if (!res.headersSent) {

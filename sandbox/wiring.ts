@@ -25,10 +25,13 @@ export class EventSourceMapping {
     /** Pollers parked while the mapping is disabled. */
     private parked: (() => void)[] = [];
     private readonly loops: Promise<void>[];
+    /** Whether the execution role may poll the queue, checked once as Lambda checks it at creation. */
+    private readonly permitted: Promise<boolean>;
 
     constructor(private readonly ctx: SandboxContext, private readonly sqs: SqsService, readonly resource: RecordedResource) {
         this.uuid = String(resource.state.uuid ?? resource.id);
         this.enabledNow = resource.inputs.enabled !== false;
+        this.permitted = mayPoll(ctx, resource, sqs.queue(resource.inputs.eventSourceArn).arn);
         this.loops = Array.from({ length: POLLERS_PER_MAPPING }, () => this.poll());
     }
 
@@ -52,6 +55,9 @@ export class EventSourceMapping {
         const queue = this.sqs.queue(mapping.inputs.eventSourceArn);
         const batchSize: number = mapping.inputs.batchSize ?? 10;
         const reportsFailures = (mapping.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures");
+        if (!await this.permitted) {
+            return;
+        }
         while (this.running) {
             if (!this.enabledNow) {
                 await new Promise<void>(resolve => this.parked.push(resolve));
@@ -94,6 +100,25 @@ export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): 
         .filter(mapping => String(mapping.inputs.eventSourceArn).startsWith("arn:aws:sqs:"))
         .filter(mapping => visibilityCoversTimeout(ctx, mapping))
         .map(mapping => new EventSourceMapping(ctx, sqs, mapping));
+}
+
+/** The actions Lambda polls a queue with, as the function's execution role (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions). */
+const POLLING_OPERATIONS = ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"];
+
+/** Lambda refuses a mapping whose execution role may not poll the queue (or decrypt its messages): InvalidParameterValueException from CreateEventSourceMapping. */
+async function mayPoll(ctx: SandboxContext, mapping: RecordedResource, queueArn: string): Promise<boolean> {
+    const functionName = String(mapping.inputs.functionName);
+    const fn = resourcesOfType(ctx.resources, "aws:lambda/function:Function").find(resource => resource.state.name === functionName || resource.state.arn === functionName);
+    const principal = ctx.identities.actingAs(fn?.inputs.role, String(fn?.state.name ?? functionName));
+    try {
+        for (const operation of POLLING_OPERATIONS) {
+            await ctx.authorizer?.authorize(principal, "sqs", operation, { QueueUrl: queueArn });
+        }
+        return true;
+    } catch (error) {
+        ctx.log({ kind: "error", message: `event source mapping ${mapping.name} not deployed: The provided execution role does not have permissions to poll ${queueArn}: ${(error as Error).message}` });
+        return false;
+    }
 }
 
 /**

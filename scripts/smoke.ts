@@ -70,7 +70,7 @@ export async function postJson(url: string, body: unknown, contentType = "applic
     return { status: response.status, body: parsed };
 }
 
-async function getJson(url: string): Promise<{ status: number; body: any }> {
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
     const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };

@@ -1,6 +1,6 @@
 import { AwsError } from "../cloud";
 import type { RecordedResource } from "../mock-cloud";
-import type { ProviderRegistry } from "../router";
+import type { ProviderView } from "../router";
 import type { SqsService } from "../services/sqs";
 import { stateGraph, stateOutcomes } from "./state-graph";
 import { systemsOf } from "./systems";
@@ -9,7 +9,7 @@ import { relatedRecords, tableSummary } from "./tables";
 type Json = Record<string, any>;
 
 export interface ConsoleSources {
-    providers: ProviderRegistry;
+    providers: ProviderView;
     outputs: Record<string, unknown>;
     resources: RecordedResource[];
     /** For the read-only peek, which no SQS API offers. */
@@ -39,7 +39,7 @@ export function epochMs(value: unknown): number | undefined {
 /** A panel whose service is not deployed in this sandbox says so instead of failing. */
 const UNAVAILABLE = { available: false };
 
-function available(providers: ProviderRegistry, signingName: string): boolean {
+function available(providers: ProviderView, signingName: string): boolean {
     return providers.get(signingName)?.call !== undefined;
 }
 

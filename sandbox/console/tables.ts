@@ -1,4 +1,4 @@
-import type { ProviderRegistry } from "../router";
+import type { ProviderView } from "../router";
 
 type Json = Record<string, any>;
 
@@ -47,7 +47,7 @@ export interface TableSummary {
 }
 
 /** Item count (Scan with Select COUNT: DescribeTable's ItemCount is refreshed only every six hours on AWS) and the newest items. */
-export async function tableSummary(providers: ProviderRegistry, name: string): Promise<TableSummary> {
+export async function tableSummary(providers: ProviderView, name: string): Promise<TableSummary> {
     const { Table } = await providers.call("dynamodb", "DescribeTable", { TableName: name });
     let itemCount = 0;
     let start: Json | undefined;
@@ -79,7 +79,7 @@ export interface RelatedRecord { table: string; key: Json; item: Json }
  * The records an execution's input or output names by key: a table whose every key attribute appears (by name, case and
  * underscores aside) as a top-level string or number. This follows an order past its execution to FULFILLED or FAILED.
  */
-export async function relatedRecords(providers: ProviderRegistry, documents: unknown[]): Promise<RelatedRecord[]> {
+export async function relatedRecords(providers: ProviderView, documents: unknown[]): Promise<RelatedRecord[]> {
     const fields = new Map<string, string | number>();
     for (const document of documents) {
         for (const [name, value] of Object.entries(document && typeof document === "object" ? document : {})) {

@@ -103,6 +103,14 @@ export class Identities {
         return matching("Allow") && !matching("Deny");
     }
 
+    /**
+     * The principal of an in-process call made with a role (a state machine's, an integration's credentials): a session
+     * of that role, or the account root when the program deployed no such role, as a function without one signs with the root's keys.
+     */
+    actingAs(roleNameOrArn: string | undefined, sessionName: string): Principal {
+        return this.principalOf(roleNameOrArn ? this.issue(roleNameOrArn, sessionName)?.accessKeyId : undefined);
+    }
+
     /** The principal a request signed with this access key acts as: a session issued here, else the account root. */
     principalOf(accessKeyId: string | undefined): Principal {
         return (accessKeyId && this.sessions.get(accessKeyId)) || this.root();

@@ -319,6 +319,15 @@ export function createApiGatewayService(ctx: SandboxContext, providers: Provider
             body: request.body === "" ? null : request.body,
             isBase64Encoded: false,
         };
+        // Without integration credentials API Gateway invokes as its service principal, which the function's permissions must allow for this method's ARN (https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html).
+        const caller = integration.credentials ? { principal: ctx.identities.actingAs(integration.credentials, api.id) }
+            : { principal: ctx.identities.service("apigateway.amazonaws.com"), context: { sourceArn: `arn:aws:execute-api:${ctx.region}:${ctx.accountId}:${api.id}/${stage}/${request.method}${request.path}`, sourceAccount: ctx.accountId } };
+        try {
+            await providers.authorizer?.authorize(caller.principal, "lambda", "Invoke", { FunctionName: functionArn ?? String(integration.uri) }, caller.context);
+        } catch (error) {
+            ctx.log({ kind: "error", message: `${request.method} ${request.path}: Execution failed due to configuration error: Invalid permissions on Lambda function (${(error as Error).message})` });
+            return { type: "DEFAULT_5XX", status: 500, message: "Internal server error" };
+        }
         let result: any;
         try {
             result = await ctx.functions.invoke(functionArn ?? String(integration.uri), event);
@@ -406,7 +415,8 @@ export function createApiGatewayService(ctx: SandboxContext, providers: Provider
                     ...(form.get("MessageGroupId") ? { MessageGroupId: form.get("MessageGroupId")! } : {}),
                     ...(form.get("MessageDeduplicationId") ? { MessageDeduplicationId: form.get("MessageDeduplicationId")! } : {}),
                     ...(form.get("DelaySeconds") ? { DelaySeconds: Number(form.get("DelaySeconds")) } : {}),
-                });
+                // The integration's credentials role sends (https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html#apigw-Type-Integration-credentials).
+                }, { principal: ctx.identities.actingAs(integration.credentials, api.id) });
                 status = 200;
                 backendBody = {
                     SendMessageResponse: {

@@ -1,6 +1,7 @@
 import type * as http from "http";
 import { randomUUID } from "crypto";
 import { AwsError, matchesPattern, resourcesOfType, SandboxContext, SandboxService, sendJson } from "../cloud";
+import { deliverAs } from "../iam/deliveries";
 import type { SnsService } from "./sns";
 import type { SqsService } from "./sqs";
 
@@ -35,7 +36,7 @@ export class EventBridgeService implements SandboxService {
         for (const rule of this.rules.filter(item => item.enabled && item.bus === bus && matchesPattern(item.pattern, event as unknown as Record<string, unknown>))) {
             this.ctx.log({ kind: "event", message: `eventbridge rule ${rule.name} matched ${event.source} ${event["detail-type"]}` });
             for (const target of rule.targets) {
-                this.deliver(target.arn, target.input ?? JSON.stringify(event));
+                this.deliver(rule, target.arn, target.input ?? JSON.stringify(event));
             }
         }
         return event.id;
@@ -62,14 +63,16 @@ export class EventBridgeService implements SandboxService {
         return true;
     }
 
-    private deliver(arn: string, message: string): void {
+    /** EventBridge delivers as events.amazonaws.com for the rule, which the target's resource policy must allow (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html). */
+    private deliver(rule: Rule, arn: string, message: string): void {
         const service = arn.split(":")[2];
+        const source = `arn:aws:events:${this.ctx.region}:${this.ctx.accountId}:rule/${rule.bus === "default" ? "" : `${rule.bus}/`}${rule.name}`;
         if (service === "sns") {
-            this.sns.publish(arn, message);
+            deliverAs(this.ctx, "events.amazonaws.com", source, { service: "sns", operation: "Publish", input: { TopicArn: arn } }, () => this.sns.publish(arn, message));
         } else if (service === "sqs") {
-            this.sqs.send(arn, message);
+            deliverAs(this.ctx, "events.amazonaws.com", source, { service: "sqs", operation: "SendMessage", input: { QueueUrl: arn } }, () => this.sqs.send(arn, message));
         } else if (service === "lambda") {
-            this.ctx.functions.invokeAsync(arn, JSON.parse(message));
+            deliverAs(this.ctx, "events.amazonaws.com", source, { service: "lambda", operation: "Invoke", input: { FunctionName: arn } }, () => this.ctx.functions.invokeAsync(arn, JSON.parse(message)));
         } else {
             this.ctx.log({ kind: "error", message: `eventbridge target ${arn} is not supported by the sandbox` });
         }

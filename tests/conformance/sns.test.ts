@@ -18,6 +18,12 @@ describe("SNS as the AWS CLI sees it: subscribe, list, publish, unsubscribe", fu
             recorded("aws:sns/topic:Topic", "alerts", { name: "alerts" }, { arn: TOPIC }),
             queueResource(url, "alerts-raw"), queueResource(url, "alerts-enveloped"),
             functionResource("alerts-handler", CHECKS_SNS_EVENT),
+            // SNS delivers only where the queue's policy and the function's permissions let it, for this topic (as on AWS).
+            ...["alerts-raw", "alerts-enveloped"].map(queue => recorded("aws:sqs/queuePolicy:QueuePolicy", `${queue}-policy`, {
+                queueUrl: `${url}/000000000000/${queue}`,
+                policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queueArn(queue), Condition: { ArnEquals: { "aws:SourceArn": TOPIC } } }] }),
+            })),
+            recorded("aws:lambda/permission:Permission", "alerts-handler-invoke", { action: "lambda:InvokeFunction", function: "alerts-handler", principal: "sns.amazonaws.com", sourceArn: TOPIC }),
         ]);
         endpoint = sandbox.endpoint;
     });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Identities } from "../../sandbox/iam/identity";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { Browser, Page } from "playwright-core";
@@ -38,7 +39,7 @@ describe("sandbox console: alarm and log panels against stand-in CloudWatch prov
 
     before(async () => {
         browser = await launchChromium();
-        const serve = createConsole({ providers: new ProviderRegistry(standIns(lines)), outputs: {}, resources: [] });
+        const serve = createConsole({ providers: new ProviderRegistry(standIns(lines)).as({ principal: new Identities("000000000000", []).root() }), outputs: {}, resources: [] });
         server = http.createServer((req, res) => void serve(req, new URL(req.url ?? "/", "http://console"), res));
         await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
         consoleUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/_console/`;

@@ -20,7 +20,7 @@ export interface ProgramSandbox {
  * one JSON line per log event and a `ready` line with the endpoint and stack outputs, and stops when stdin closes.
  * Its clock runs at `npm start`'s default time scale unless `timeScale` says otherwise.
  */
-export async function startProgramSandbox(options: Pick<SandboxOptions, "configOverrides" | "timeScale"> = {}): Promise<ProgramSandbox> {
+export async function startProgramSandbox(options: Pick<SandboxOptions, "configOverrides" | "timeScale" | "iam"> = {}): Promise<ProgramSandbox> {
     const child: ChildProcess = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "program-sandbox.ts"), JSON.stringify(options)],
         { cwd: PROJECT_DIR, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, AWS_ENDPOINT_URL: "" } });
     const events: LogEvent[] = [];

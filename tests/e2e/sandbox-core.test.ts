@@ -8,6 +8,14 @@ import { ACCOUNT, credentials, eventually, functionResource, queueResource, reco
 
 const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
 
+/** A queue policy letting a service deliver to the queue for one source, which AWS requires of every delivery to a queue. */
+function deliveryPolicy(endpoint: string, queue: string, service: string, sourceArn: string) {
+    return recorded("aws:sqs/queuePolicy:QueuePolicy", `${queue}-policy`, {
+        queueUrl: `${endpoint}/${ACCOUNT}/${queue}`,
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sqs:SendMessage", Resource: arn("sqs", queue), Condition: { ArnEquals: { "aws:SourceArn": sourceArn } } }] }),
+    });
+}
+
 const REPORTS_FAILED_BODIES = `exports.handler = async event => ({ batchItemFailures: event.Records.filter(r => r.body.startsWith("fail")).map(r => ({ itemIdentifier: r.messageId })) });`;
 const THROWS_ON_FAILED_BODY = `exports.handler = async event => { if (event.Records.some(r => r.body.startsWith("fail"))) throw new Error("batch rejected"); };`;
 const SLEEPS = `exports.handler = () => new Promise(resolve => setTimeout(resolve, 10000));`;
@@ -29,7 +37,9 @@ describe("sandbox core services and wiring", function () {
             queueResource(endpoint, "whole-dlq"),
             queueResource(endpoint, "hasty", { visibilityTimeoutSeconds: 2 }),
             queueResource(endpoint, "uploads-events"),
+            deliveryPolicy(endpoint, "uploads-events", "s3.amazonaws.com", "arn:aws:s3:::uploads"),
             queueResource(endpoint, "alerts-copy"),
+            deliveryPolicy(endpoint, "alerts-copy", "sns.amazonaws.com", arn("sns", "alerts")),
             functionResource("reports-failures", REPORTS_FAILED_BODIES, { timeout: 1 }),
             functionResource("throws-on-failed-body", THROWS_ON_FAILED_BODY, { timeout: 1 }),
             functionResource("always-throws", ALWAYS_THROWS),
@@ -50,6 +60,7 @@ describe("sandbox core services and wiring", function () {
                 bucket: "uploads", queues: [{ queueArn: arn("sqs", "uploads-events"), events: ["s3:ObjectCreated:*"], filterPrefix: "in/", filterSuffix: ".txt" }],
             }),
             queueResource(endpoint, "bus-copy"),
+            deliveryPolicy(endpoint, "bus-copy", "events.amazonaws.com", arn("events", "rule/bus-rule")),
             recorded("aws:s3/bucket:Bucket", "bus-bucket", { bucket: "bus-bucket" }),
             recorded("aws:s3/bucketNotification:BucketNotification", "bus-bucket-notification", { bucket: "bus-bucket", eventbridge: true }),
             recorded("aws:cloudwatch/eventRule:EventRule", "bus-rule", { name: "bus-rule", eventPattern: JSON.stringify({ source: ["aws.s3"], "detail-type": ["Object Created"], detail: { bucket: { name: ["bus-bucket"] }, object: { key: [{ prefix: "uploads/" }] } } }) }),

@@ -21,9 +21,9 @@ function startOnce(...extra: string[]): Promise<Run> {
 
 interface ServingSandbox { endpoint: string; output(): string; stop(): Promise<void> }
 
-/** `npm start -- --port 0 --outputs <file>` in its own process, resolved once it serves after its own smoke test. */
-function serve(outputsFile: string): Promise<ServingSandbox> {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", MAIN, "--port", "0", "--outputs", outputsFile], { cwd: PROJECT_DIR });
+/** `npm start -- --port 0 --outputs <file> --iam-report <file>` in its own process, resolved once it serves after its own smoke test. */
+function serve(outputsFile: string, iamReportFile: string): Promise<ServingSandbox> {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", MAIN, "--port", "0", "--outputs", outputsFile, "--iam-report", iamReportFile], { cwd: PROJECT_DIR });
     let output = "";
     const exited = new Promise<void>(resolve => child.once("exit", () => resolve()));
     return new Promise((resolve, reject) => {
@@ -44,10 +44,11 @@ describe("sandbox: the real program end to end", function () {
 
     describe("served by npm start -- --outputs <file>", () => {
         const outputsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-outputs-")), "outputs.json");
+        const iamReportFile = path.join(path.dirname(outputsFile), "iam-report.json");
         let sandbox: ServingSandbox | undefined;
 
         before(async () => {
-            sandbox = await serve(outputsFile);
+            sandbox = await serve(outputsFile, iamReportFile);
         });
 
         after(async () => {
@@ -64,6 +65,18 @@ describe("sandbox: the real program end to end", function () {
             const output = sandbox!.output();
             expect(output, output.split("\n").filter(line => /^(FAIL|smoke)/.test(line)).join("\n")).to.contain("smoke test passed");
             expect(output.indexOf(`stack outputs written to ${outputsFile}`)).to.be.lessThan(output.indexOf("smoke test passed"));
+        });
+
+        it("writes the IAM report after its smoke test: each role's calls allowed by its own statements, a grant the smoke never needs a finding", () => {
+            const report = JSON.parse(fs.readFileSync(iamReportFile, "utf8"));
+            expect(report.mode).to.equal("enforce");
+            const roles = report.principals.filter((entry: { kind: string }) => entry.kind === "role");
+            expect(roles).to.have.length(20);
+            const apiHandler = roles.find((entry: { principal: string }) => entry.principal.includes(":role/orders-api-handler-role-"));
+            expect(apiHandler.used.map((use: { action: string }) => use.action)).to.include.members(["dynamodb:PutItem", "states:StartExecution"]);
+            expect(apiHandler.used.every((use: { allowedBy: string[] }) => use.allowedBy.length > 0 && use.allowedBy.every(grant => grant.startsWith("orders-api-handler-policy/")))).to.equal(true);
+            // The handler marks an order FAILED only when its workflow cannot start, which the smoke never makes happen.
+            expect(apiHandler.findings.map((finding: { statement: string; action: string }) => `${finding.statement} ${finding.action}`)).to.include("orders-api-handler-policy/FailUnstartedOrder dynamodb:UpdateItem");
         });
 
         it("npm run smoke -- --outputs <file> against it: one line per check, all passed, exit 0", async () => {

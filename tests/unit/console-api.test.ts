@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Identities } from "../../sandbox/iam/identity";
 import { answerApi, ConsoleSources } from "../../sandbox/console/api";
 import type { SandboxContext } from "../../sandbox/cloud";
 import type { ServiceProvider } from "../../sandbox/provider";
@@ -53,7 +54,7 @@ function fakeLogs(lines: { timestamp: number; message: string }[]) {
 }
 
 function sources(...providers: ServiceProvider[]): ConsoleSources {
-    return { providers: new ProviderRegistry(providers), outputs: {}, resources: [] };
+    return { providers: new ProviderRegistry(providers).as({ principal: new Identities("000000000000", []).root() }), outputs: {}, resources: [] };
 }
 
 describe("console API", () => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Identities } from "../../sandbox/iam/identity";
 import { Clock } from "../../sandbox/clock";
 import type { SandboxContext } from "../../sandbox/cloud";
 import type { RecordedResource } from "../../sandbox/mock-cloud";
@@ -8,6 +9,9 @@ import { CloudWatchService } from "../../sandbox/services/cloudwatch";
 import { MetricStore } from "../../sandbox/services/cloudwatch/metrics";
 import { AlarmMonitor } from "../../sandbox/services/cloudwatch/monitor";
 import { SqsService } from "../../sandbox/services/sqs";
+
+/** The person reading alarms: the account root. */
+const ROOT = { principal: new Identities("000000000000", []).root() };
 
 const T0 = Date.UTC(2026, 11, 2, 7, 50, 0);
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:alerts";
@@ -72,7 +76,7 @@ describe("sandbox CloudWatch: alarms on the sandbox clock", () => {
     const clock = new Clock(0.01);
     const period = clock.ms(300);
     const log: SandboxContext["log"] = () => undefined;
-    const ctx = { region: "us-east-1", accountId: "000000000000", log, resources: [] as RecordedResource[] } as unknown as SandboxContext;
+    const ctx = { region: "us-east-1", accountId: "000000000000", log, resources: [] as RecordedResource[], identities: new Identities("000000000000", []) } as unknown as SandboxContext;
     let published: Record<string, any>[];
     let metrics: MetricStore;
     let monitor: AlarmMonitor;
@@ -152,12 +156,12 @@ describe("sandbox CloudWatch: alarms on the sandbox clock", () => {
         await cloudWatch.close();
         const registry = new ProviderRegistry([cloudWatch]);
         cloudWatch.monitor.beat(Date.now());
-        const { MetricAlarms } = await registry.call("monitoring", "DescribeAlarms", { StateValue: "OK" });
+        const { MetricAlarms } = await registry.call("monitoring", "DescribeAlarms", { StateValue: "OK" }, ROOT);
         expect(MetricAlarms.map((item: { AlarmName: string }) => item.AlarmName)).to.deep.equal(["dlq-depth", "fulfill-errors"]);
-        const { AlarmHistoryItems } = await registry.call("monitoring", "DescribeAlarmHistory", { AlarmName: "dlq-depth", HistoryItemType: "StateUpdate" });
+        const { AlarmHistoryItems } = await registry.call("monitoring", "DescribeAlarmHistory", { AlarmName: "dlq-depth", HistoryItemType: "StateUpdate" }, ROOT);
         expect(AlarmHistoryItems.map((item: { HistorySummary: string }) => item.HistorySummary)).to.deep.equal(["Alarm updated from INSUFFICIENT_DATA to OK"]);
-        expect((await registry.call("monitoring", "DescribeAlarmHistory", { AlarmName: "no-such-alarm" })).AlarmHistoryItems).to.deep.equal([]);
-        await registry.call("monitoring", "SetAlarmState", { AlarmName: "no-such-alarm", StateValue: "OK", StateReason: "test" })
+        expect((await registry.call("monitoring", "DescribeAlarmHistory", { AlarmName: "no-such-alarm" }, ROOT)).AlarmHistoryItems).to.deep.equal([]);
+        await registry.call("monitoring", "SetAlarmState", { AlarmName: "no-such-alarm", StateValue: "OK", StateReason: "test" }, ROOT)
             .then(() => expect.fail("set the state of a missing alarm"), (error: Error) => expect(error.name).to.equal("ResourceNotFound"));
     });
 });

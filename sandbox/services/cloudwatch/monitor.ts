@@ -148,7 +148,9 @@ export class AlarmMonitor {
      * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-sns-encryption).
      */
     private async publish(definition: AlarmDefinition, topicArn: string, notification: { subject: string; message: string }): Promise<void> {
-        await this.options.providers.call("sns", "Publish", { TopicArn: topicArn, Subject: notification.subject, Message: notification.message });
+        const { ctx } = this.options;
+        await this.options.providers.call("sns", "Publish", { TopicArn: topicArn, Subject: notification.subject, Message: notification.message },
+            { principal: ctx.identities.service("cloudwatch.amazonaws.com"), context: { sourceArn: definition.arn, sourceAccount: ctx.accountId } });
         this.options.ctx.log({ kind: "event", message: `alarm ${definition.name} notified ${topicArn.split(":").pop()}` });
     }
 

@@ -1,4 +1,5 @@
 import { requestId, resourcesOfType, SandboxContext } from "../../cloud";
+import { deliverAs } from "../../iam/deliveries";
 import type { EventBridgeService } from "../eventbridge";
 import type { SnsService } from "../sns";
 import type { SqsService } from "../sqs";
@@ -91,12 +92,14 @@ export class S3Notifications {
                 })],
             };
             this.ctx.log({ kind: "event", message: `s3 ${bucket}/${key} ${eventName} -> ${target.kind} ${target.arn}` });
+            // S3 delivers as s3.amazonaws.com for the bucket (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).
+            const source = `arn:aws:s3:::${bucket}`;
             if (target.kind === "lambda") {
-                this.ctx.functions.invokeAsync(target.arn, event);
+                deliverAs(this.ctx, "s3.amazonaws.com", source, { service: "lambda", operation: "Invoke", input: { FunctionName: target.arn } }, () => this.ctx.functions.invokeAsync(target.arn, event));
             } else if (target.kind === "sns") {
-                this.targets.sns.publish(target.arn, JSON.stringify(event), "Amazon S3 Notification");
+                deliverAs(this.ctx, "s3.amazonaws.com", source, { service: "sns", operation: "Publish", input: { TopicArn: target.arn } }, () => this.targets.sns.publish(target.arn, JSON.stringify(event), "Amazon S3 Notification"));
             } else {
-                this.targets.sqs.send(target.arn, JSON.stringify(event));
+                deliverAs(this.ctx, "s3.amazonaws.com", source, { service: "sqs", operation: "SendMessage", input: { QueueUrl: target.arn } }, () => this.targets.sqs.send(target.arn, JSON.stringify(event)));
             }
         }
         if (configuration.eventBridge && eventName.startsWith("ObjectCreated")) {

@@ -1,5 +1,6 @@
 import { randomUUID } from "crypto";
 import { AwsError, matchesPattern, resourcesOfType, SandboxContext } from "../../cloud";
+import { deliverAs } from "../../iam/deliveries";
 import type { MessageAttributeValue, SqsService } from "../sqs";
 
 export interface Subscription {
@@ -49,15 +50,17 @@ export class SnsTopics {
                 UnsubscribeURL: `${this.ctx.endpoint}/?Action=Unsubscribe&SubscriptionArn=${subscription.arn}`,
                 ...(Object.keys(envelopeAttributes).length > 0 ? { MessageAttributes: envelopeAttributes } : {}),
             };
+            // SNS delivers as sns.amazonaws.com for the topic: the queue's policy and key, or the function's permissions, must allow it.
             switch (subscription.protocol) {
                 case "sqs":
-                    this.sqs.send(subscription.endpoint, subscription.raw ? message : JSON.stringify(envelope), subscription.raw ? attributes : {});
+                    deliverAs(this.ctx, "sns.amazonaws.com", topicArn, { service: "sqs", operation: "SendMessage", input: { QueueUrl: subscription.endpoint } },
+                        () => this.sqs.send(subscription.endpoint, subscription.raw ? message : JSON.stringify(envelope), subscription.raw ? attributes : {}));
                     break;
                 case "lambda": {
                     const { SigningCertURL, UnsubscribeURL, ...rest } = envelope;
-                    this.ctx.functions.invokeAsync(subscription.endpoint, {
+                    deliverAs(this.ctx, "sns.amazonaws.com", topicArn, { service: "lambda", operation: "Invoke", input: { FunctionName: subscription.endpoint } }, () => this.ctx.functions.invokeAsync(subscription.endpoint, {
                         Records: [{ EventSource: "aws:sns", EventVersion: "1.0", EventSubscriptionArn: subscription.arn, Sns: { ...rest, SigningCertUrl: SigningCertURL, UnsubscribeUrl: UnsubscribeURL, MessageAttributes: envelopeAttributes } }],
-                    });
+                    }));
                     break;
                 }
                 default:

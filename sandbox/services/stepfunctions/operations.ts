@@ -117,7 +117,7 @@ export function createStepFunctionsOperations(ctx: SandboxContext, options: Step
                     continue;
                 }
                 resources[stateName] = String(state.Resource);
-                handlers[stateName] = tasks.handlerFor(resources[stateName]);
+                handlers[stateName] = tasks.handlerFor(resources[stateName], { roleArn: resource.inputs.roleArn, name: resource.state.name });
             }
             machines.set(resource.state.arn, {
                 arn: resource.state.arn, name: resource.state.name, roleArn: resource.inputs.roleArn, definitionText, definition, creationDate,

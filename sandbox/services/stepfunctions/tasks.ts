@@ -1,5 +1,7 @@
 import { randomUUID } from "crypto";
 import type { SandboxContext } from "../../cloud";
+import { AccessDeniedError } from "../../iam/authorizer";
+import type { Principal } from "../../iam/identity";
 import { asAwsError } from "../../protocols/wire";
 import type { ProviderRegistry } from "../../router";
 import type { Json } from "./model";
@@ -41,21 +43,21 @@ function pascal(text: string): string {
 }
 
 export interface TaskRunner {
-    /** The function that runs a Task state's resource on its (already processed) input. */
-    handlerFor(resource: string): (input: any) => Promise<any>;
+    /** The function that runs a Task state's resource on its (already processed) input, as the state machine's role. */
+    handlerFor(resource: string, machine: { roleArn: string; name: string }): (input: any) => Promise<any>;
     close(): void;
 }
 
 /** Lambda tasks go to the sandbox's functions, service integrations to the providers in process (ProviderRegistry.call), never over HTTP. */
 export function createTaskRunner(ctx: SandboxContext, providers: ProviderRegistry): TaskRunner {
-    async function callService(service: string, action: string, parameters: Json, optimized: boolean): Promise<Json> {
+    async function callService(principal: Principal, service: string, action: string, parameters: Json, optimized: boolean): Promise<Json> {
         // Optimized SQS/SNS integrations send a JSON object body as its JSON text.
         const bodyField = optimized ? { sqs: "MessageBody", sns: "Message" }[service as "sqs"] : undefined;
         if (bodyField && parameters[bodyField] !== undefined && typeof parameters[bodyField] !== "string") {
             parameters = { ...parameters, [bodyField]: JSON.stringify(parameters[bodyField]) };
         }
         try {
-            return await providers.call(SIGNING_NAMES[service] ?? service, pascal(action), parameters);
+            return await providers.call(SIGNING_NAMES[service] ?? service, pascal(action), parameters, { principal });
         } catch (error) {
             const failure = asAwsError(error);
             if (failure.code === "NotImplemented") {
@@ -67,7 +69,16 @@ export function createTaskRunner(ctx: SandboxContext, providers: ProviderRegistr
         }
     }
 
-    async function invokeFunction(functionName: string, payload: unknown): Promise<unknown> {
+    async function invokeFunction(principal: Principal, functionName: string, payload: unknown): Promise<unknown> {
+        try {
+            await providers.authorizer?.authorize(principal, "lambda", "Invoke", { FunctionName: functionName });
+        } catch (error) {
+            if (error instanceof AccessDeniedError) {
+                // The Java SDK v1 models no AccessDeniedException for Lambda: Step Functions names its base exception.
+                throw new TaskError("Lambda.AWSLambdaException", `${error.message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()})`);
+            }
+            throw error;
+        }
         try {
             return await ctx.functions.invoke(functionName, payload);
         } catch (error: any) {
@@ -78,20 +89,22 @@ export function createTaskRunner(ctx: SandboxContext, providers: ProviderRegistr
     }
 
     return {
-        handlerFor(resource: string): (input: any) => Promise<any> {
+        handlerFor(resource: string, machine: { roleArn: string; name: string }): (input: any) => Promise<any> {
+            // Step Functions runs every task with the state machine's role (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html).
+            const principal = ctx.identities.actingAs(machine.roleArn, machine.name);
             if (/^arn:aws:lambda:/.test(resource)) {
-                return input => invokeFunction(resource, input);
+                return input => invokeFunction(principal, resource, input);
             }
             const integration = /^arn:aws:states:::([^:]+):([^.]+)(?:\.(\w+))?$/.exec(resource);
             const sdk = /^arn:aws:states:::aws-sdk:([^:]+):([^.]+)$/.exec(resource);
             if (sdk) {
-                return input => callService(sdk[1], sdk[2], input, false);
+                return input => callService(principal, sdk[1], sdk[2], input, false);
             }
             if (integration && integration[1] === "lambda" && integration[2] === "invoke") {
-                return async input => ({ ExecutedVersion: "$LATEST", Payload: await invokeFunction(input.FunctionName, input.Payload), StatusCode: 200 });
+                return async input => ({ ExecutedVersion: "$LATEST", Payload: await invokeFunction(principal, input.FunctionName, input.Payload), StatusCode: 200 });
             }
             if (integration && OPTIMIZED_ACTIONS.has(`${integration[1]}:${integration[2]}`)) {
-                return input => callService(integration[1], integration[2], input, true);
+                return input => callService(principal, integration[1], integration[2], input, true);
             }
             return async () => {
                 throw new TaskError("States.Runtime", `The sandbox does not support the task resource '${resource}'`);
