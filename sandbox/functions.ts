@@ -10,6 +10,12 @@ import type { ConsoleLine, FunctionObserver } from "./telemetry";
 
 /** Lambda's default when a function reserves no concurrency is the account's pool; each worker loads the SDK, so a small one keeps 2 cores usable. */
 export const DEFAULT_CONCURRENCY = 4;
+/**
+ * Real time a handler always gets (unless its own timeout is shorter) whatever the time scale: at 0.1 a 30 s function
+ * would have 3 s, and a cold handler's first SDK calls took 2–2.5 s on a loaded 2-core machine, so a busy sandbox
+ * timed out work that AWS would finish.
+ */
+export const MIN_HANDLER_MS = 5000;
 /** Event invocations are retried twice on error, like Lambda's asynchronous invocation. */
 const ASYNC_RETRIES = 2;
 
@@ -253,8 +259,9 @@ export class WorkerFunctionRuntime implements FunctionRuntime {
         });
     }
 
+    /** The scaled timeout, but never less real time than min(timeout, MIN_HANDLER_MS): the clock shortens waits, not a handler's work. */
     private timeoutMs(definition: FunctionDefinition): number {
-        return (this.options.clock ?? REAL_TIME).ms(definition.timeoutSeconds);
+        return Math.max((this.options.clock ?? REAL_TIME).ms(definition.timeoutSeconds), Math.min(definition.timeoutSeconds * 1000, MIN_HANDLER_MS));
     }
 
     private spawn(definition: FunctionDefinition): Worker {
