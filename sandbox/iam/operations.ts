@@ -178,7 +178,11 @@ export const SERVICES: Record<string, ServiceRules> = {
         prefix: "sts",
         resource: input => String(input.RoleArn ?? ANY),
         // GetCallerIdentity needs no permission (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
-        operations: { GetCallerIdentity: () => [] },
+        operations: {
+            GetCallerIdentity: () => [],
+            // The STS provider judges AssumeRole by the role's trust policy, its resource policy, which names the caller.
+            AssumeRole: () => [],
+        },
     },
 };
 
