@@ -2,7 +2,7 @@ import { getDenialReasons, getGrantReasons, runSimulation, type RequestAnalysis 
 import { AwsError, SandboxLog } from "../cloud";
 import type { Principal } from "./identity";
 import { OperationScope, Requirement, requirementsOf } from "./operations";
-import type { DeployedPolicies, NamedPolicy } from "./policies";
+import type { DeployedPolicies, NamedPolicy, PolicyDocument } from "./policies";
 
 /** enforce: denied calls fail as on AWS; warn: they are logged and run; off: nothing is evaluated. */
 export type IamMode = "enforce" | "warn" | "off";
@@ -43,7 +43,7 @@ export interface Usage {
 /**
  * Evaluates every call with @cloud-copilot/iam-simulate against the caller's identity policies and the target's resource
  * policy, AWS's same-account logic (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
- * decisions are cached per principal, action, resource and context, since policies do not change while the sandbox runs.
+ * decisions are cached per principal, action, resource and context until a resource policy changes at run time.
  */
 export class Authorizer {
     private readonly decisions = new Map<string, Promise<Decision>>();
@@ -51,6 +51,12 @@ export class Authorizer {
 
     /** Mutable so a benchmark can compare modes in one run (RunningSandbox.setIamMode). */
     constructor(public mode: IamMode, readonly policies: DeployedPolicies, private readonly scope: Omit<OperationScope, "keyOf">, private readonly log: SandboxLog) {}
+
+    /** Replaces a resource's policy at run time (e.g. a queue's `Policy` attribute); cached decisions may depend on it. */
+    setResourcePolicy(resourceArn: string, policy: PolicyDocument | undefined): void {
+        this.policies.setResourcePolicy(resourceArn, policy);
+        this.decisions.clear();
+    }
 
     /** The authorizations of one operation call, by the request-context table; throws AccessDeniedError in enforce mode. */
     async authorize(principal: Principal, service: string, operation: string, input: Record<string, any>, context: CallContext = {}): Promise<void> {

@@ -147,6 +147,15 @@ export class DeployedPolicies {
         }
     }
 
+    /** A resource policy set while the sandbox runs (SQS `Policy` attribute); undefined removes it. */
+    setResourcePolicy(resourceArn: string, policy: PolicyDocument | undefined): void {
+        if (policy) {
+            this.byResource.set(resourceArn, policy);
+        } else {
+            this.byResource.delete(resourceArn);
+        }
+    }
+
     /** The resource policy governing an ARN: a bucket's for its objects too. */
     resourcePolicy(resourceArn: string): PolicyDocument | undefined {
         return this.byResource.get(resourceArn) ?? (resourceArn.startsWith("arn:aws:s3:::") ? this.byResource.get(resourceArn.split("/")[0]) : undefined);

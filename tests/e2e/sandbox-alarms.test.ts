@@ -43,8 +43,11 @@ describe("sandbox CloudWatch: the order DLQ alarm, as a person would see it with
         expect(await cli("lambda", "update-event-source-mapping", "--uuid", mapping.UUID, "--no-enabled")).to.include({ UUID: mapping.UUID, State: "Disabling" });
         expect(await cli("lambda", "get-event-source-mapping", "--uuid", mapping.UUID)).to.include({ State: "Disabled" });
 
-        const alertsQueueUrl = (await cli("sqs", "create-queue", "--queue-name", "alarm-test-alerts")).QueueUrl;
-        const alertsQueueArn = (await cli("sqs", "get-queue-attributes", "--queue-url", alertsQueueUrl, "--attribute-names", "QueueArn")).Attributes.QueueArn;
+        // As on AWS, the topic delivers only to a queue whose policy lets SNS send for that topic.
+        const alertsQueueArn = "arn:aws:sqs:us-east-1:000000000000:alarm-test-alerts";
+        const queuePolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: alertsQueueArn, Condition: { ArnEquals: { "aws:SourceArn": orderAlertsTopicArn } } }] };
+        const alertsQueueUrl = (await cli("sqs", "create-queue", "--queue-name", "alarm-test-alerts", "--attributes", JSON.stringify({ Policy: JSON.stringify(queuePolicy) }))).QueueUrl;
+        expect((await cli("sqs", "get-queue-attributes", "--queue-url", alertsQueueUrl, "--attribute-names", "QueueArn")).Attributes.QueueArn).to.equal(alertsQueueArn);
         await cli("sns", "subscribe", "--topic-arn", orderAlertsTopicArn, "--protocol", "sqs", "--notification-endpoint", alertsQueueArn);
         await eventually("the DLQ depth alarm's first evaluation", async () => ((await alarmState(DLQ_DEPTH_ALARM)).StateValue === "OK" ? true : undefined), ALARM_DEADLINE_MS);
 

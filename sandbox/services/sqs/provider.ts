@@ -19,7 +19,16 @@ const NUMERIC_ATTRIBUTES: Record<string, [number, number]> = {
     VisibilityTimeout: [0, 43200], DelaySeconds: [0, 900], MaximumMessageSize: [1024, 1048576], MessageRetentionPeriod: [60, 1209600], ReceiveMessageWaitTimeSeconds: [0, 20],
 };
 /** Attributes AWS accepts that the sandbox does not implement: refused rather than silently ignored. */
-const UNIMPLEMENTED_ATTRIBUTES = ["Policy", "RedriveAllowPolicy", "KmsDataKeyReusePeriodSeconds", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+const UNIMPLEMENTED_ATTRIBUTES = ["RedriveAllowPolicy", "KmsDataKeyReusePeriodSeconds", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+
+function isJsonObject(text: string): boolean {
+    try {
+        const value: unknown = JSON.parse(text);
+        return typeof value === "object" && value !== null && !Array.isArray(value);
+    } catch {
+        return false;
+    }
+}
 
 /** CreateQueue/SetQueueAttributes attributes as SQS checks them: unknown names and out-of-range values are errors, FIFO is unsupported here. */
 function checkedAttributes(attributes: Record<string, string> | undefined): QueueAttributes {
@@ -38,6 +47,11 @@ function checkedAttributes(attributes: Record<string, string> | undefined): Queu
                 throw invalid();
             }
             if (value && (typeof policy?.deadLetterTargetArn !== "string" || !/^\d+$/.test(String(policy.maxReceiveCount)) || Number(policy.maxReceiveCount) < 1 || Number(policy.maxReceiveCount) > 1000)) {
+                throw invalid();
+            }
+        } else if (name === "Policy") {
+            // Any JSON object here; the sandbox's authorizer judges its statements when it evaluates a call.
+            if (value && !isJsonObject(value)) {
                 throw invalid();
             }
         } else if (name === "SqsManagedSseEnabled") {
@@ -113,9 +127,17 @@ export class SqsService extends SqsQueues implements ServiceProvider {
             MessageRetentionPeriod: String(queue.messageRetentionSeconds),
             DelaySeconds: String(Math.round(this.clock.seconds(queue.delayMs))),
             ReceiveMessageWaitTimeSeconds: String(queue.receiveWaitTimeSeconds),
+            ...(queue.requested.Policy ? { Policy: queue.requested.Policy } : {}),
             ...(queue.deadLetterTargetArn ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queue.deadLetterTargetArn, maxReceiveCount: queue.maxReceiveCount }) } : {}),
             ...(queue.kmsMasterKeyId ? { KmsMasterKeyId: queue.kmsMasterKeyId } : { SqsManagedSseEnabled: String(queue.sqsManagedSse) }),
         };
+    }
+
+    /** A queue's `Policy` attribute is its resource policy: the authorizer judges deliveries and calls by it from now on. */
+    private applyPolicy(queue: { arn: string; requested: Record<string, string> }): void {
+        if ("Policy" in queue.requested) {
+            this.ctx.authorizer?.setResourcePolicy(queue.arn, queue.requested.Policy ? JSON.parse(queue.requested.Policy) : undefined);
+        }
     }
 
     private readonly operations: Record<string, (input: Input) => Promise<Input> | Input> = {
@@ -123,13 +145,16 @@ export class SqsService extends SqsQueues implements ServiceProvider {
             if (String(input.QueueName).endsWith(".fifo")) {
                 throw new AwsError("UnsupportedOperation", "The sandbox does not implement FIFO queues.");
             }
-            return { QueueUrl: this.create(input.QueueName, checkedAttributes(input.Attributes)).url };
+            const queue = this.create(input.QueueName, checkedAttributes(input.Attributes));
+            this.applyPolicy(queue);
+            return { QueueUrl: queue.url };
         },
         SetQueueAttributes: input => {
             const queue = this.queue(input.QueueUrl);
             const attributes = checkedAttributes(input.Attributes);
             this.configure(queue, attributes);
             Object.assign(queue.requested, attributes);
+            this.applyPolicy(queue);
             return {};
         },
         DeleteQueue: input => {

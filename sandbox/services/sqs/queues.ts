@@ -56,7 +56,7 @@ export interface LocalQueue {
 }
 
 /** A queue's settings as SQS attribute names (strings), the form both CreateQueue and Pulumi's inputs reduce to. */
-export type QueueAttributes = Partial<Record<"VisibilityTimeout" | "DelaySeconds" | "MaximumMessageSize" | "MessageRetentionPeriod" | "ReceiveMessageWaitTimeSeconds" | "RedrivePolicy" | "KmsMasterKeyId" | "SqsManagedSseEnabled", string>>;
+export type QueueAttributes = Partial<Record<"VisibilityTimeout" | "DelaySeconds" | "MaximumMessageSize" | "MessageRetentionPeriod" | "ReceiveMessageWaitTimeSeconds" | "RedrivePolicy" | "KmsMasterKeyId" | "SqsManagedSseEnabled" | "Policy", string>>;
 
 /**
  * MD5 of message attributes as SQS computes it: names sorted, each name, data type and value length-prefixed,
