@@ -3,14 +3,21 @@ import type { AddressInfo } from "net";
 import { PassThrough } from "stream";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { SandboxContext, SandboxService } from "../cloud";
-import { AwsError, resourcesOfType } from "../cloud";
+import { AwsError, resourcesOfType, sendJson } from "../cloud";
 import type { OperationCall } from "../protocols/wire";
 
 // dynalite has no type declarations; its factory returns an http.Server.
 const dynalite: (options: Record<string, unknown>) => http.Server = require("dynalite");
 
+const STOPPING = "The sandbox is stopping.";
+
 /** DynamoDB served by dynalite; the sandbox endpoint hands raw requests to its request handler, and its own port serves only table creation. */
 export class DynamoDbService implements SandboxService {
+    /** Set by close(): dynalite's database then throws from inside its handler, outside any request, so calls are refused first. */
+    private closed = false;
+    /** Requests inside dynalite; close() waits for them, since closing its database under one throws outside any request. */
+    private readonly inFlight = new Set<Promise<unknown>>();
+
     private constructor(private readonly server: http.Server) {}
 
     /** Starts dynalite and creates every synthesized `aws:dynamodb/table:Table`. */
@@ -30,6 +37,10 @@ export class DynamoDbService implements SandboxService {
         if (!String(req.headers["x-amz-target"] ?? "").startsWith("DynamoDB_20120810.")) {
             return false;
         }
+        if (this.closed) {
+            sendJson(res, 503, { __type: "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", message: STOPPING });
+            return true;
+        }
         // dynalite's request handler answers on the client's own response, in process: the body is read already, so a
         // second HTTP hop to its port would only parse and copy every request and answer again.
         const answered = new Promise<void>(resolve => {
@@ -39,12 +50,15 @@ export class DynamoDbService implements SandboxService {
         const request = Object.assign(new PassThrough(), { method: req.method, url: req.url, headers: req.headers });
         this.server.emit("request", request, res);
         request.end(body);
-        await answered;
+        await this.track(answered);
         return true;
     }
 
     /** One DynamoDB operation for another provider, handed to dynalite's request handler in process (no socket). */
     async call({ operation, input }: OperationCall): Promise<Record<string, any>> {
+        if (this.closed) {
+            throw new AwsError("ServiceUnavailable", STOPPING, 503);
+        }
         const request = Object.assign(new PassThrough(), {
             method: "POST", url: "/",
             headers: {
@@ -53,11 +67,11 @@ export class DynamoDbService implements SandboxService {
                 authorization: "AWS4-HMAC-SHA256 Credential=test/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
             },
         });
-        const answer = await new Promise<{ status: number; body: string }>(resolve => {
+        const answer = await this.track(new Promise<{ status: number; body: string }>(resolve => {
             const response = { statusCode: 200, setHeader: () => undefined, end: (body?: string) => resolve({ status: response.statusCode, body: String(body ?? "") }) };
             this.server.emit("request", request, response);
             request.end(JSON.stringify(input));
-        });
+        }));
         const output = answer.body ? JSON.parse(answer.body) : {};
         if (answer.status !== 200) {
             throw new AwsError(String(output.__type ?? "InternalFailure").split("#").pop()!, output.message ?? output.Message ?? "", answer.status);
@@ -65,7 +79,18 @@ export class DynamoDbService implements SandboxService {
         return output;
     }
 
+    private async track<T>(answer: Promise<T>): Promise<T> {
+        this.inFlight.add(answer);
+        try {
+            return await answer;
+        } finally {
+            this.inFlight.delete(answer);
+        }
+    }
+
     async close(): Promise<void> {
+        this.closed = true;
+        await Promise.allSettled([...this.inFlight]);
         await new Promise<void>(resolve => this.server.close(() => resolve()));
     }
 }
