@@ -5,7 +5,7 @@ import { dlqProcessorHandler } from "../functions/orders/dlq-processor";
 import { fulfillOrderHandler } from "../functions/orders/fulfill-order";
 import { getOrderHandler } from "../functions/orders/get-order";
 import { fulfilOrderSettings, orderApiSettings, orderDlqSettings, orderRequestMessage, orderTableSettings } from "../functions/orders/contract";
-import { DEFAULT_SUCCESS_RATE } from "../functions/orders/order-rules";
+import { DEFAULT_RETRY_BASE_DELAY_SECONDS, DEFAULT_RETRY_MAX_DELAY_SECONDS, DEFAULT_SUCCESS_RATE } from "../functions/orders/order-rules";
 import { environment } from "../functions/shared/settings";
 import { rejectOrderHandler, storeOrderHandler } from "../functions/orders/store-order";
 import { validateOrderHandler } from "../functions/orders/validate-order";
@@ -30,6 +30,13 @@ export interface OrderFulfillmentArgs {
     fulfillmentSeed?: number;
     /** Receives of an order message before it moves to the DLQ. @default 3 */
     maxReceiveCount?: number;
+    /**
+     * Seconds a failed order waits before its next attempt, doubled per receive (2 s, 4 s, ...): fulfil-order sets it
+     * with ChangeMessageVisibility, so a retry does not wait for the queue's visibility timeout (180 s). @default 2
+     */
+    retryBaseDelaySeconds?: number;
+    /** Longest retry delay, in seconds (at most 43200, SQS's limit). @default 60 */
+    retryMaxDelaySeconds?: number;
     /** Receives of an order DLQ message (dlq-processor attempts) before it is parked in `order-queue-dlq-parking`. @default 5 */
     dlqMaxReceiveCount?: number;
     /** The DLQ alarm fires when more than this many messages are visible. @default 5 */
@@ -176,12 +183,16 @@ export class OrderFulfillment extends pulumi.ComponentResource {
             handlerFactory: fulfillOrderHandler,
             environment: environment(fulfilOrderSettings(), {
                 ordersTable: this.ordersTable.name,
+                orderQueueUrl: this.queue.url,
+                maxReceiveCount: String(this.queue.maxReceiveCount),
+                retryBaseDelaySeconds: String(args.retryBaseDelaySeconds ?? DEFAULT_RETRY_BASE_DELAY_SECONDS),
+                retryMaxDelaySeconds: String(args.retryMaxDelaySeconds ?? DEFAULT_RETRY_MAX_DELAY_SECONDS),
                 successRate: String(args.successRate ?? DEFAULT_SUCCESS_RATE),
                 fulfillmentSeed: args.fulfillmentSeed !== undefined ? String(args.fulfillmentSeed) : undefined,
             }),
             statements: [
                 { sid: "UpdateOrder", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [ordersArn] },
-                ...this.queue.consumerStatements({ sid: "ConsumeOrderQueue" }),
+                ...this.queue.consumerStatements({ sid: "ConsumeOrderQueue", changesVisibility: true }),
             ],
             runtimePackages: ["@aws-lambda-powertools/batch", "superstruct"],
             timeoutSeconds: FULFIL_TIMEOUT_SECONDS,

@@ -41,6 +41,8 @@ export interface ConsumerGrantArgs {
     keySid?: string;
     /** @default "queue" */
     from?: ConsumedQueue;
+    /** Also sqs:ChangeMessageVisibility, for a consumer that sets a failed message's retry delay itself. @default false */
+    changesVisibility?: boolean;
 }
 
 export interface SubscriptionArgs {
@@ -134,10 +136,11 @@ export class QueueConsumer extends pulumi.ComponentResource {
         this.registerOutputs({ url: this.url, dlqUrl: this.dlqUrl });
     }
 
-    /** The consumer's grants: receive, delete and read attributes, and decrypt with the queue's key when it has one. */
+    /** The consumer's grants: receive, delete, read attributes (and change visibility if asked), and decrypt with the queue's key when it has one. */
     public consumerStatements(args: ConsumerGrantArgs): PolicyStatement[] {
         const queueArn = args.from === "dlq" ? this.dlqArn : this.arn;
-        const receive = { sid: args.sid, actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources: [queueArn] };
+        const actions = [...(args.changesVisibility ? ["sqs:ChangeMessageVisibility"] : []), "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
+        const receive = { sid: args.sid, actions, resources: [queueArn] };
         if (!this.kmsKeyArn) {
             return [receive];
         }

@@ -1,6 +1,6 @@
 import { pattern, string, type } from "superstruct";
 import { decimal, Field, integer, jsonObject, message, text } from "../shared/message-schema";
-import { optional, parsed, required, startsWorkflowSettings } from "../shared/settings";
+import { integerSetting, optional, parsed, required, startsWorkflowSettings } from "../shared/settings";
 import { MAX_ID_LENGTH, ORDER_ID_PATTERN, successRateFrom } from "./order-rules";
 
 /**
@@ -46,10 +46,20 @@ export function orderApiSettings() {
     return { ...orderTableSettings(), ...startsWorkflowSettings() };
 }
 
-/** Settings of fulfill-order: an unparsable or out-of-range success rate falls back to the default. */
+/** Largest visibility timeout SQS accepts, in seconds (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html). */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43200;
+
+/**
+ * Settings of fulfill-order: an unparsable or out-of-range success rate falls back to the default. A failed
+ * message's visibility is set to the retry delay on the order queue, so it depends on the queue's maxReceiveCount.
+ */
 export function fulfilOrderSettings() {
     return {
         ...orderTableSettings(),
+        orderQueueUrl: required("ORDER_QUEUE_URL"),
+        maxReceiveCount: integerSetting("MAX_RECEIVE_COUNT", 1, 1000),
+        retryBaseDelaySeconds: integerSetting("RETRY_BASE_DELAY_SECONDS", 0, MAX_VISIBILITY_TIMEOUT_SECONDS),
+        retryMaxDelaySeconds: integerSetting("RETRY_MAX_DELAY_SECONDS", 0, MAX_VISIBILITY_TIMEOUT_SECONDS),
         successRate: parsed("SUCCESS_RATE", successRateFrom),
         /** Seeds the random source so a run can be replayed; unseeded when absent. */
         fulfillmentSeed: optional("FULFILLMENT_SEED"),

@@ -1,24 +1,30 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ChangeMessageVisibilityCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { loggingFailures } from "../shared/sqs-records";
 import { check } from "../shared/validation";
 import { loadSettings } from "../shared/settings";
 import { fulfilOrderSettings, orderQueueMessage } from "./contract";
-import { fulfilmentSucceeds, isConditionFailure, randomSource, shipment, statusTransition } from "./order-rules";
+import { fulfilmentSucceeds, isConditionFailure, randomSource, retryDelaySeconds, shipment, statusTransition } from "./order-rules";
 
 /**
  * Order queue consumer: simulates fulfilment, succeeding with the contract's `successRate` (`fulfillmentSeed`
  * makes it repeatable). Success: PROCESSING → FULFILLED with shipping details. Failure: the last error is
  * noted on the order and the record is reported failed so SQS redelivers it (DLQ after the last receive). A body
  * that is not an order message, or names no order, fails the same way, so it reaches the DLQ; every failure is
- * logged with its reason.
+ * logged with its reason. Each failed message's visibility is first set to the retry delay (exponential per receive),
+ * so the next attempt comes after seconds rather than after the queue's visibility timeout, its safety net.
  */
 export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const queue = new SQSClient({});
     const processor = new BatchProcessor(EventType.SQS);
-    const { ordersTable: tableName, successRate, fulfillmentSeed } = loadSettings(fulfilOrderSettings());
+    const {
+        ordersTable: tableName, orderQueueUrl, maxReceiveCount, retryBaseDelaySeconds, retryMaxDelaySeconds, successRate, fulfillmentSeed,
+    } = loadSettings(fulfilOrderSettings());
+    const backoff = { baseDelaySeconds: retryBaseDelaySeconds, maxDelaySeconds: retryMaxDelaySeconds, maxReceiveCount };
     const random = randomSource(fulfillmentSeed);
     const messageShape = orderQueueMessage();
 
@@ -77,6 +83,23 @@ export function fulfillOrderHandler(): (event: SQSEvent, context: Context) => Pr
         }
     };
 
-    // A batch where every attempt fails is still a normal outcome: report the records instead of raising a Lambda error.
-    return (event, context) => processPartialResponse(event, loggingFailures("fulfill-order", fulfil), processor, { context, throwOnFullBatchFailure: false });
+    /** Shortens a failed message's wait; if SQS refuses, the message keeps the queue's visibility timeout and is retried later, not lost. */
+    const backOff = async (record: SQSRecord): Promise<void> => {
+        const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+        const delaySeconds = retryDelaySeconds(receiveCount, backoff);
+        try {
+            await queue.send(new ChangeMessageVisibilityCommand({ QueueUrl: orderQueueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delaySeconds }));
+        } catch (error) {
+            const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };
+            console.error(JSON.stringify({ event: "retry-delay-not-set", messageId: record.messageId, receiveCount, delaySeconds, reason: `${name}: ${message}` }));
+        }
+    };
+
+    return async (event, context) => {
+        // A batch where every attempt fails is still a normal outcome: report the records instead of raising a Lambda error.
+        const response = await processPartialResponse(event, loggingFailures("fulfill-order", fulfil), processor, { context, throwOnFullBatchFailure: false });
+        const failed = new Set(response.batchItemFailures.map(failure => failure.itemIdentifier));
+        await Promise.all(event.Records.filter(record => failed.has(record.messageId)).map(backOff));
+        return response;
+    };
 }

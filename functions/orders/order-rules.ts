@@ -32,6 +32,9 @@ export const ORDER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 export const MAX_ID_LENGTH = 64;
 export const CARRIERS = ["STANDARD_SHIPPING", "EXPRESS_SHIPPING", "OVERNIGHT_SHIPPING"];
 export const DEFAULT_SUCCESS_RATE = 0.7;
+/** First retry delay of a failed fulfilment attempt, doubled per receive up to the cap (README: Order flow). */
+export const DEFAULT_RETRY_BASE_DELAY_SECONDS = 2;
+export const DEFAULT_RETRY_MAX_DELAY_SECONDS = 60;
 
 /** A value as a rejection reason shows it; never throws, whatever the input. */
 function shown(value: unknown): string {
@@ -151,4 +154,20 @@ export function asTaskError(error: unknown): unknown {
         return wrapped;
     }
     return error;
+}
+
+/** How a failed order message waits before its next receive: `base × 2^(receive − 1)` seconds, at most `max`. */
+export interface RetryBackoff {
+    baseDelaySeconds: number;
+    maxDelaySeconds: number;
+    maxReceiveCount: number;
+}
+
+/** Seconds a message that failed on its `receiveCount`-th receive stays invisible before SQS hands it out again. */
+export function retryDelaySeconds(receiveCount: number, backoff: RetryBackoff): number {
+    // SQS moves a message to the DLQ on the first receive after its count reached maxReceiveCount, so the last failure waits for nobody.
+    if (receiveCount >= backoff.maxReceiveCount) {
+        return 0;
+    }
+    return Math.min(backoff.baseDelaySeconds * 2 ** (Math.max(1, receiveCount) - 1), backoff.maxDelaySeconds);
 }

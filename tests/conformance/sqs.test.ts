@@ -104,6 +104,31 @@ describe("SQS as the AWS CLI (query protocol) and SDK v3 (JSON protocol) see it"
         expect(unknown.name).to.equal("QueueDoesNotExist");
     });
 
+    it("changes a received message's visibility only as SQS allows: current handle, in flight, 0..43200 seconds", async () => {
+        const sqs = new SQSClient({ endpoint, region: REGION, credentials });
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "sdk-visibility" }));
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "retry me" }));
+        const receive = async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ["ApproximateReceiveCount"] }))).Messages?.[0];
+        const change = (ReceiptHandle: string | undefined, VisibilityTimeout: number) =>
+            sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout })).then(() => "changed", (error: Error) => error.name);
+        const first = await receive();
+        expect(await change(first?.ReceiptHandle, 43201)).to.equal("InvalidParameterValue");
+        expect(await change(first?.ReceiptHandle, -1)).to.equal("InvalidParameterValue");
+        expect(await change("not-a-handle", 5)).to.equal("ReceiptHandleIsInvalid");
+        expect(await change(first?.ReceiptHandle, 0)).to.equal("changed");
+        expect(await change(first?.ReceiptHandle, 5)).to.equal("MessageNotInflight");
+        const second = await receive();
+        expect(second?.Attributes).to.deep.equal({ ApproximateReceiveCount: "2" });
+        expect(await change(first?.ReceiptHandle, 0), "the first receive's handle").to.equal("InvalidParameterValue");
+        expect(await change(second?.ReceiptHandle, 3600)).to.equal("changed");
+        expect(await receive(), "hidden for an hour").to.equal(undefined);
+        expect(await change(second?.ReceiptHandle, 0)).to.equal("changed");
+        const third = await receive();
+        expect(third?.Attributes).to.deep.equal({ ApproximateReceiveCount: "3" });
+        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: third!.ReceiptHandle }));
+        expect(await change(third?.ReceiptHandle, 0), "a deleted message").to.equal("InvalidParameterValue");
+    });
+
     it("refuses what SQS refuses or the sandbox does not implement: unknown attributes, values out of range, FIFO queues", async () => {
         const refusals: [string[], string][] = [
             [["create-queue", "--queue-name", "cli-odd", "--attributes", JSON.stringify({ VisibilityTimout: "60" })], "InvalidAttributeName"],

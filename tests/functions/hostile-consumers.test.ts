@@ -1,5 +1,6 @@
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { expect } from "chai";
@@ -50,6 +51,8 @@ const deliveryOf = (states: readonly string[]): fc.Arbitrary<Delivery> => fc.one
 
 describe("queue consumers under poison messages and duplicate deliveries (archives, real DynamoDB semantics from dynalite)", () => {
     const s3 = suiteMock(S3Client);
+    // fulfill-order's retry-delay calls; what they send is tests/functions/orders-retry-backoff.test.ts's subject.
+    suiteMock(SQSClient);
     let server: http.Server;
     let documents: DynamoDBDocumentClient;
     let handBackStubs: () => void;
@@ -75,8 +78,9 @@ describe("queue consumers under poison messages and duplicate deliveries (archiv
         const archive = (name: string) => archiveOf(one(resources, "aws:lambda/function:Function", fn => fn.inputs.name === `hc-${name}`));
         const withEndpoint = { ...env, AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" };
         handlers.dlq = loadArchiveHandler(archive("order-dlq-processor"), withEndpoint);
-        handlers.fulfilAlways = loadArchiveHandler(archive("fulfill-order"), { ...withEndpoint, SUCCESS_RATE: "1" });
-        handlers.fulfilNever = loadArchiveHandler(archive("fulfill-order"), { ...withEndpoint, SUCCESS_RATE: "0" });
+        const fulfilEnv = { ...one(resources, "aws:lambda/function:Function", fn => fn.inputs.name === "hc-fulfill-order").inputs.environment.variables, ...withEndpoint };
+        handlers.fulfilAlways = loadArchiveHandler(archive("fulfill-order"), { ...fulfilEnv, SUCCESS_RATE: "1" });
+        handlers.fulfilNever = loadArchiveHandler(archive("fulfill-order"), { ...fulfilEnv, SUCCESS_RATE: "0" });
         handlers.confirm = loadArchiveHandler(archive("confirmation-sender"), withEndpoint);
         handlers.build = loadArchiveHandler(archive("build-worker"), withEndpoint);
     });

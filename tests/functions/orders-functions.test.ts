@@ -1,4 +1,5 @@
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
@@ -13,6 +14,7 @@ import { archiveOf, one, promiseOf, resourcesUnder } from "../support/pulumi";
 const ORDERS = "dofs-test-orders";
 const FAILED = "dofs-test-failed_orders";
 const MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:dofs-test-order-workflow";
+const RETRY_SETTINGS = { ORDER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q", MAX_RECEIVE_COUNT: "3", RETRY_BASE_DELAY_SECONDS: "2", RETRY_MAX_DELAY_SECONDS: "60" };
 const ORDER_ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const conditionFailed = () => Object.assign(new Error("The conditional request failed"), { name: "ConditionalCheckFailedException" });
 
@@ -33,10 +35,12 @@ function post(body: string, headers: Record<string, string> = { "Content-Type": 
 describe("order functions (serialized archives)", () => {
     const documents = mockClient(DynamoDBDocumentClient);
     const stepFunctions = mockClient(SFNClient);
+    // fulfill-order sets failed messages' retry delay; tests/functions/orders-retry-backoff.test.ts checks those calls.
+    const queue = mockClient(SQSClient);
     let resources: RecordedResource[];
     const handlerOf = (name: string, env: Record<string, string> = {}): any =>
         loadArchiveHandler(archiveOf(one(resources, "aws:lambda/function:Function", r => r.inputs.name === `dofs-test-${name}`)),
-            { ORDERS_TABLE: ORDERS, FAILED_ORDERS_TABLE: FAILED, STATE_MACHINE_ARN: MACHINE, ...env });
+            { ORDERS_TABLE: ORDERS, FAILED_ORDERS_TABLE: FAILED, STATE_MACHINE_ARN: MACHINE, ...RETRY_SETTINGS, ...env });
 
     before(async () => {
         const orders = new OrderFulfillment("of-artifacts", { platform: { namePrefix: "dofs-test", local: true } });
@@ -46,10 +50,12 @@ describe("order functions (serialized archives)", () => {
     beforeEach(() => {
         documents.reset();
         stepFunctions.reset();
+        queue.reset();
     });
     after(() => {
         documents.restore();
         stepFunctions.restore();
+        queue.restore();
     });
 
     it("keeps every archive under 256 KiB", () => {

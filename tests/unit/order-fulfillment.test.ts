@@ -82,7 +82,7 @@ describe("OrderFulfillment component", () => {
         expect(statements("fulfill-order")).to.deep.equal([
             logs("fulfill-order"),
             ["UpdateOrder", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [ordersArn]],
-            ["ConsumeOrderQueue", consume, [arn("sqs", "dofs-dev-order-queue")]],
+            ["ConsumeOrderQueue", ["sqs:ChangeMessageVisibility", ...consume], [arn("sqs", "dofs-dev-order-queue")]],
             traces,
         ]);
         expect(statements("order-dlq-processor")).to.deep.equal([
@@ -95,7 +95,10 @@ describe("OrderFulfillment component", () => {
     });
 
     it("passes fulfilment settings and resource names to the functions", () => {
-        expect(fn("fulfill-order").inputs.environment.variables).to.deep.equal({ ORDERS_TABLE: "dofs-dev-orders", SUCCESS_RATE: "0.7" });
+        expect(fn("fulfill-order").inputs.environment.variables).to.deep.equal({
+            ORDERS_TABLE: "dofs-dev-orders", ORDER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/dofs-dev-order-queue",
+            MAX_RECEIVE_COUNT: "3", RETRY_BASE_DELAY_SECONDS: "2", RETRY_MAX_DELAY_SECONDS: "60", SUCCESS_RATE: "0.7",
+        });
         expect(fn("order-api-handler").inputs.environment.variables).to.deep.equal({
             ORDERS_TABLE: "dofs-dev-orders", STATE_MACHINE_ARN: arn("states", "stateMachine:dofs-dev-order-workflow"),
         });

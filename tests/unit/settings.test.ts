@@ -23,7 +23,9 @@ describe("function settings (contract + loader)", () => {
     });
 
     it("builds the environment a component gives a function, leaving out optional settings it has no value for", () => {
-        expect(environment(fulfilOrderSettings(), { ordersTable: "orders", successRate: "0.7", fulfillmentSeed: undefined }))
-            .to.deep.equal({ ORDERS_TABLE: "orders", SUCCESS_RATE: "0.7" });
+        const values = { ordersTable: "orders", orderQueueUrl: "q", maxReceiveCount: "3", retryBaseDelaySeconds: "2", retryMaxDelaySeconds: "60", successRate: "0.7", fulfillmentSeed: undefined };
+        expect(environment(fulfilOrderSettings(), values)).to.deep.equal({
+            ORDERS_TABLE: "orders", ORDER_QUEUE_URL: "q", MAX_RECEIVE_COUNT: "3", RETRY_BASE_DELAY_SECONDS: "2", RETRY_MAX_DELAY_SECONDS: "60", SUCCESS_RATE: "0.7",
+        });
     });
 });

@@ -46,7 +46,7 @@ describe("shared QueueConsumer", () => {
         ]);
     });
 
-    it("grants receive and delete, and the key only when the queue uses a customer managed key", async () => {
+    it("grants receive and delete, visibility changes on request, and the key only when the queue uses a customer managed key", async () => {
         const resolve = (statements: ReturnType<QueueConsumer["consumerStatements"]>) =>
             Promise.all(statements.map(async s => [s.sid, s.actions, await promiseOf(pulumi.output(s.resources))]));
         expect(await resolve(work.consumerStatements({ sid: "ConsumeWork" }))).to.deep.equal([
@@ -55,6 +55,9 @@ describe("shared QueueConsumer", () => {
         ]);
         expect(await resolve(plain.consumerStatements({ sid: "ConsumeDlq", from: "dlq" }))).to.deep.equal([
             ["ConsumeDlq", ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], ["arn:aws:sqs:us-east-1:123456789012:unit-plain-dlq"]],
+        ]);
+        expect(await resolve(plain.consumerStatements({ sid: "RetryWork", changesVisibility: true }))).to.deep.equal([
+            ["RetryWork", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], ["arn:aws:sqs:us-east-1:123456789012:unit-plain"]],
         ]);
     });
 

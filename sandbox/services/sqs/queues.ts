@@ -11,6 +11,8 @@ interface StoredMessage {
     attributes: Record<string, MessageAttributeValue>;
     sentAt: number;
     firstReceivedAt?: number;
+    /** When the current receipt handle was issued: a visibility change may not reach past 12 hours from it. */
+    receivedAt?: number;
     receiveCount: number;
     visibleAt: number;
     receiptHandle?: string;
@@ -79,6 +81,11 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
     }
     return hash.digest("hex");
 }
+
+/** Longest visibility timeout, in seconds, SQS accepts (queue attribute or per message). */
+const MAX_VISIBILITY_SECONDS = 43200;
+/** The form of the receipt handles this sandbox issues: `<message id>:<receive id>`. */
+const RECEIPT_HANDLE = /^[0-9a-f-]+:[0-9a-f-]+$/;
 
 /** Bytes a message counts against MaximumMessageSize: body plus each attribute's name, type and value. */
 function messageSize(body: string, attributes: Record<string, MessageAttributeValue>): number {
@@ -208,19 +215,38 @@ export class SqsQueues {
         const index = queue.messages.findIndex(message => message.receiptHandle === receiptHandle);
         if (index >= 0) {
             queue.messages.splice(index, 1);
-        } else if (!/^[0-9a-f-]+:[0-9a-f-]+$/.test(receiptHandle)) {
+        } else if (!RECEIPT_HANDLE.test(receiptHandle)) {
             throw new AwsError("ReceiptHandleIsInvalid", `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
         }
     }
 
-    /** Makes a received message visible again after `seconds` (0 = now). */
+    /**
+     * Makes a message in flight visible again `seconds` from now (0 = now), as SQS does: the handle must be the one
+     * of the message's latest receive, the message still in flight, and the new timeout within 12 hours of that
+     * receive (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html).
+     */
     changeVisibility(reference: string, receiptHandle: string, seconds: number): void {
         const queue = this.queue(reference);
-        const message = queue.messages.find(item => item.receiptHandle === receiptHandle);
-        if (message) {
-            message.visibleAt = Date.now() + this.clock.ms(seconds);
-            this.wake(queue);
+        if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_VISIBILITY_SECONDS) {
+            throw new AwsError("InvalidParameterValue", `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and ${MAX_VISIBILITY_SECONDS}, if provided.`);
         }
+        if (!RECEIPT_HANDLE.test(String(receiptHandle))) {
+            throw new AwsError("ReceiptHandleIsInvalid", `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
+        }
+        const message = queue.messages.find(item => item.receiptHandle === receiptHandle);
+        // A deleted, redriven or since re-received message: its handle no longer names a receive (LocalStack: services/sqs/models.py update_visibility_timeout).
+        if (!message) {
+            throw new AwsError("InvalidParameterValue", `Value ${receiptHandle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`);
+        }
+        const now = Date.now();
+        if (message.visibleAt <= now) {
+            throw new AwsError("MessageNotInflight", "The specified message isn't in flight.");
+        }
+        if (now + this.clock.ms(seconds) > message.receivedAt! + this.clock.ms(MAX_VISIBILITY_SECONDS)) {
+            throw new AwsError("InvalidParameterValue", `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds].`);
+        }
+        message.visibleAt = now + this.clock.ms(seconds);
+        this.wake(queue);
     }
 
     /** Up to `max` messages as they stand, oldest first; unlike ReceiveMessage nothing is hidden, redriven or counted as a receive. */
@@ -261,6 +287,7 @@ export class SqsQueues {
             }
             message.receiveCount++;
             message.firstReceivedAt ??= now;
+            message.receivedAt = now;
             message.visibleAt = now + visibilityTimeoutMs;
             message.receiptHandle = `${message.id}:${randomUUID()}`;
             received.push({
