@@ -102,14 +102,19 @@ export function startEventSourceMappings(ctx: SandboxContext, sqs: SqsService): 
         .map(mapping => new EventSourceMapping(ctx, sqs, mapping));
 }
 
+/** The synthesized function a mapping invokes, named by name or ARN. */
+function mappedFunction(ctx: SandboxContext, mapping: RecordedResource): RecordedResource | undefined {
+    const functionName = String(mapping.inputs.functionName);
+    return resourcesOfType(ctx.resources, "aws:lambda/function:Function").find(resource => resource.state.name === functionName || resource.state.arn === functionName);
+}
+
 /** The actions Lambda polls a queue with, as the function's execution role (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions). */
 const POLLING_OPERATIONS = ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"];
 
 /** Lambda refuses a mapping whose execution role may not poll the queue (or decrypt its messages): InvalidParameterValueException from CreateEventSourceMapping. */
 async function mayPoll(ctx: SandboxContext, mapping: RecordedResource, queueArn: string): Promise<boolean> {
-    const functionName = String(mapping.inputs.functionName);
-    const fn = resourcesOfType(ctx.resources, "aws:lambda/function:Function").find(resource => resource.state.name === functionName || resource.state.arn === functionName);
-    const principal = ctx.identities.actingAs(fn?.inputs.role, String(fn?.state.name ?? functionName));
+    const fn = mappedFunction(ctx, mapping);
+    const principal = ctx.identities.actingAs(fn?.inputs.role, String(fn?.state.name ?? mapping.inputs.functionName));
     try {
         for (const operation of POLLING_OPERATIONS) {
             await ctx.authorizer?.authorize(principal, "sqs", operation, { QueueUrl: queueArn });
@@ -128,8 +133,7 @@ async function mayPoll(ctx: SandboxContext, mapping: RecordedResource, queueArn:
  */
 function visibilityCoversTimeout(ctx: SandboxContext, mapping: RecordedResource): boolean {
     const queue = resourcesOfType(ctx.resources, "aws:sqs/queue:Queue").find(resource => resource.state.arn === mapping.inputs.eventSourceArn);
-    const functionName = String(mapping.inputs.functionName);
-    const fn = resourcesOfType(ctx.resources, "aws:lambda/function:Function").find(resource => resource.state.name === functionName || resource.state.arn === functionName);
+    const fn = mappedFunction(ctx, mapping);
     const visibilitySeconds: number = queue?.inputs.visibilityTimeoutSeconds ?? 30;
     const timeoutSeconds: number = fn?.inputs.timeout ?? 3;
     if (visibilitySeconds >= timeoutSeconds) {
